@@ -1,0 +1,36 @@
+// Bundles the extension, the CLI, the language server and the dashboard with esbuild.
+import * as esbuild from 'esbuild';
+import { readdirSync, existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+};
+const node = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // ssh2's native helpers are optional; without them it falls back to pure JS.
+  external: ['vscode', 'cpu-features', '*.node', 'mocha'],
+};
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', server: 'src/server/server.ts' }, outdir: 'dist' },
+  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts' }, outdir: 'media' },
+];
+// Extension-host test suites (not packaged): one bundle per suite so the runner can load them by name.
+if (!production && existsSync('test/exthost')) {
+  const suites = readdirSync('test/exthost').filter((f) => f.endsWith('.ts')).map((f) => `test/exthost/${f}`);
+  builds.push({ ...node, sourcemap: 'inline', entryPoints: suites, outdir: 'dist/test/exthost' });
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

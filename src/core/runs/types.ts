@@ -1,0 +1,47 @@
+// A Run: one execution of a task's train_gpt2.py on a Target. Stored in <task>/.speedrun/runs/<runId>/.
+import type { FinalResult, LogEvent, RunError } from '../logs/types';
+
+export type RunState =
+  | 'queued' | 'connecting' | 'preflight' | 'uploading'
+  | 'compiling' | 'training' | 'validating'
+  | 'finished' | 'failed' | 'cancelled' | 'timed-out';
+
+export const TERMINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'timed-out'];
+
+/** meta.json */
+export interface RunMeta {
+  runId: string;
+  taskId: number;
+  target: string;
+  state: RunState;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  exitCode?: number | null;
+  error?: RunError | null;
+  /** sha256 of the script snapshot that ran. */
+  scriptSha256: string;
+  /** Remote run directory, for re-attaching after a reload. */
+  remoteDir?: string;
+  /** Last known progress, so lists render without re-parsing logs. */
+  step?: number;
+  totalSteps?: number;
+  valLoss?: number;
+  trainTimeMs?: number;
+  final?: FinalResult | null;
+  /** True when the target is the simulated GPU box. */
+  simulated?: boolean;
+}
+
+/** results.json, in the benchmark's format. */
+export interface BenchmarkResults {
+  status: 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT';
+  metrics: { n_steps: number | null; val_loss: number | null; train_time: number | null; is_valid: boolean };
+}
+
+/** Everything a run reports; UIs only render these. */
+export type RunEvent =
+  | { type: 'state'; runId: string; state: RunState; detail?: string }
+  | { type: 'output'; runId: string; text: string }
+  | { type: 'log'; runId: string; event: LogEvent }
+  | { type: 'ended'; runId: string; meta: RunMeta };

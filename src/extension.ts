@@ -1,0 +1,23 @@
+// Activation only wires services together; every feature lives in src/vscode/* on top of src/core/*.
+import * as vscode from 'vscode';
+import { TaskWorkspace } from './vscode/taskWorkspace';
+import { RunController } from './vscode/runs';
+import { DashboardController } from './vscode/dashboard';
+import { registerCompare } from './vscode/compare';
+import { registerAgent } from './vscode/agent';
+
+export async function activate(context: vscode.ExtensionContext) {
+  const log = vscode.window.createOutputChannel('Speedrun Workbench', { log: true });
+  context.subscriptions.push(log);
+  const workspace = new TaskWorkspace(context, log);
+  const runs = new RunController(context, log, workspace);
+  const dashboard = new DashboardController(context, log, runs, workspace);
+  context.subscriptions.push(workspace, runs, dashboard);
+  registerCompare(context, log, workspace, runs);
+  registerAgent(context, log, workspace, runs, dashboard);
+  log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
+  // Returned for extension-host tests, which reach the services through the extension's exports.
+  return { workspace, runs, dashboard };
+}
+
+export function deactivate() {}

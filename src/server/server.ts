@@ -1,0 +1,1 @@
+// PLACEHOLDER: language server entry (issue 6).

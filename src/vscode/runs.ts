@@ -1,0 +1,6 @@
+// PLACEHOLDER: replaced by the helper that owns this area.
+import * as vscode from 'vscode';
+export class RunController implements vscode.Disposable {
+  constructor(..._args: unknown[]) {}
+  dispose() {}
+}

@@ -1,0 +1,1 @@
+// PLACEHOLDER: dashboard entry (issue 4).
