@@ -8,6 +8,8 @@ export interface TrainStep {
   trainLoss?: number;
   trainTimeMs: number;
   stepAvgMs: number;
+  /** Time of this one step, where the script prints it (records 1-3). */
+  stepMs?: number;
 }
 
 export interface ValPoint {
@@ -56,7 +58,8 @@ export interface ParsedLog {
 
 /** Streaming parser: chunks may split lines anywhere. Never throws on bad input. */
 export interface LogParser {
-  push(chunk: string): LogEvent[];
+  /** Bytes are decoded as streaming UTF-8, so a multi-byte character may be split across chunks. */
+  push(chunk: string | Uint8Array): LogEvent[];
   /** Flush a trailing partial line; `exitCode`/`signal` let it decide finished/failed/cancelled. */
   end(outcome?: { exitCode: number | null; signal?: string | null; cancelled?: boolean; timedOut?: boolean }): LogEvent[];
   summary(): ParsedLog;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what `npm test` and `npm start` need on a fresh Debian machine, idempotently and quickly when
+# everything is already there: apt packages, node_modules, and code-server 4.99.4 in .cs/.
+# Sourced or run from the repo root. Set SPEEDRUN_SKIP_APT=1 to skip the apt check.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CS_VERSION=4.99.4
+APT_PACKAGES=(chromium openssh-server ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
+  build-essential python3 curl ca-certificates)
+
+log() { printf '[deps] %s\n' "$*"; }
+
+# 1. apt: one `apt-get update` only when something is missing.
+if [[ "${SPEEDRUN_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "apt: installing ${missing[*]}"
+    SUDO=(); [[ $(id -u) == 0 ]] || SUDO=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# 2. node_modules: `npm ci` when missing or older than package-lock.json (npm writes the hidden lockfile last).
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log 'npm ci'
+  npm ci --no-audit --no-fund
+fi
+
+# 3. code-server from npm into .cs/ (native modules compiled in its postinstall; see testing-recipes).
+if [[ ! -x .cs/node_modules/.bin/code-server || "$(node -p "require('./.cs/node_modules/code-server/package.json').version" 2>/dev/null)" != "$CS_VERSION" ]]; then
+  log "installing code-server $CS_VERSION into .cs/ (about a minute)"
+  # @vscode/ripgrep's postinstall downloads rg from GitHub; feed it the Debian rg through its download cache.
+  rgcache=/tmp/vscode-ripgrep-cache-1.15.11
+  rgtar=$rgcache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
+  if [[ ! -s $rgtar ]]; then
+    tmp=$(mktemp -d); cp "$(command -v rg)" "$tmp/rg"
+    mkdir -p "$rgcache"; tar czf "$rgtar.part" -C "$tmp" rg && mv "$rgtar.part" "$rgtar"; rm -rf "$tmp"
+  fi
+  mkdir -p .cs
+  [[ -f .cs/package.json ]] || printf '{ "name": "speedrun-code-server", "private": true }\n' > .cs/package.json
+  # unsafe_perm: 4.99's install script insists on it as root; yes: node-pty's postinstall runs `npx node-gyp`.
+  (cd .cs && npm_config_unsafe_perm=true npm_config_yes=true \
+     npm install --no-audit --no-fund --no-save "code-server@$CS_VERSION" --foreground-scripts >install.log 2>&1) \
+    || { tail -40 .cs/install.log; log 'code-server install failed (full log: .cs/install.log)'; exit 1; }
+fi

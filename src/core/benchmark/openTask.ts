@@ -1,0 +1,231 @@
+// Creates a task workspace: record i's script, .speedrun/task.json and a task brief (.speedrun/TASK.md).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  BenchmarkFileError,
+  getRecord,
+  getTask,
+  listHints,
+  loadManifest,
+  readBenchmarkBytes,
+  readResults,
+  referenceMetrics,
+  resultsPath,
+  scriptPath,
+  hintLabel,
+} from './catalog';
+import { checkLayout, sha256 } from './clone';
+import { TARGET_VAL_LOSS, type Manifest, type Metrics, type TaskFile } from './types';
+
+export const SPEEDRUN_DIR = '.speedrun';
+export const SCRIPT_NAME = 'train_gpt2.py';
+export const TASK_FILE = path.join(SPEEDRUN_DIR, 'task.json');
+export const TASK_BRIEF = path.join(SPEEDRUN_DIR, 'TASK.md');
+
+export type OpenTaskProblem = 'unknown-task' | 'no-baseline' | 'bad-dest' | 'conflict';
+
+export class OpenTaskError extends Error {
+  constructor(message: string, readonly problem: OpenTaskProblem) {
+    super(message);
+  }
+}
+
+export interface OpenTaskOptions {
+  benchmarkPath: string;
+  taskId: number;
+  dest: string;
+  /** Overwrite a different train_gpt2.py / task.json already in dest. */
+  force?: boolean;
+  manifest?: Manifest;
+}
+
+export interface OpenTaskResult {
+  taskDir: string;
+  scriptPath: string;
+  taskFilePath: string;
+  briefPath: string;
+  task: TaskFile;
+  /** dest already held this task's baseline script (nothing was overwritten). */
+  alreadyOpen: boolean;
+  warnings: string[];
+}
+
+/** Writes via a temp file + rename so a crash never leaves a half-written file. */
+function writeAtomic(file: string, data: string | Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+export function openTask(opts: OpenTaskOptions): OpenTaskResult {
+  const m = opts.manifest ?? loadManifest();
+  const facts = getTask(opts.taskId, m);
+  if (!facts) {
+    const why = m.excluded.find((x) => x.fromRecord === opts.taskId);
+    throw new OpenTaskError(
+      why
+        ? `There is no task ${opts.taskId}: ${why.reason}`
+        : `Unknown task ${opts.taskId}; tasks are ${m.tasks.map((t) => t.id).join(', ')}.`,
+      'unknown-task',
+    );
+  }
+  const bench = checkLayout(opts.benchmarkPath);
+  const warnings: string[] = [];
+  let script: Buffer;
+  try {
+    script = readBenchmarkBytes(scriptPath(bench, facts.fromRecord, m));
+  } catch (e) {
+    throw new OpenTaskError(`Cannot open task ${facts.id}: ${(e as Error).message}`, 'no-baseline');
+  }
+  const metrics = (record: number): Metrics => {
+    try {
+      return readResults(resultsPath(bench, record, m)).metrics;
+    } catch (e) {
+      warnings.push(`${(e as BenchmarkFileError).message}; using the manifest's reference values for record ${record}`);
+      return referenceMetrics(record, m);
+    }
+  };
+
+  const dest = path.resolve(opts.dest);
+  if (fs.existsSync(dest) && !fs.statSync(dest).isDirectory()) {
+    throw new OpenTaskError(`${dest} is a file; choose a folder for the task workspace.`, 'bad-dest');
+  }
+  const destScript = path.join(dest, SCRIPT_NAME);
+  const sha = sha256(script);
+  let existing: TaskFile | undefined;
+  try {
+    existing = readTaskFile(dest);
+  } catch {
+    existing = undefined;
+  }
+  const existingSha = fs.existsSync(destScript) ? sha256(fs.readFileSync(destScript)) : undefined;
+  if (!opts.force) {
+    if (existing && existing.taskId !== facts.id) {
+      throw new OpenTaskError(`${dest} already holds task ${existing.taskId}; choose another folder or force.`, 'conflict');
+    }
+    if (existingSha && existingSha !== sha) {
+      throw new OpenTaskError(
+        `${destScript} already exists and differs from record ${facts.fromRecord}'s script; choose another folder or force to overwrite it.`,
+        'conflict',
+      );
+    }
+  }
+
+  const task: TaskFile = {
+    version: 1,
+    taskId: facts.id,
+    fromRecord: facts.fromRecord,
+    toRecord: facts.toRecord,
+    baselineSha256: sha,
+    benchmarkPath: bench,
+    baseline: metrics(facts.fromRecord),
+    target: metrics(facts.toRecord),
+    createdAt: existing?.taskId === facts.id && existingSha === sha ? existing.createdAt : new Date().toISOString(),
+  };
+  fs.mkdirSync(path.join(dest, SPEEDRUN_DIR), { recursive: true });
+  if (existingSha !== sha) writeAtomic(destScript, script);
+  const taskFilePath = path.join(dest, TASK_FILE);
+  const briefPath = path.join(dest, TASK_BRIEF);
+  writeAtomic(taskFilePath, JSON.stringify(task, null, 2) + '\n');
+  writeAtomic(briefPath, renderTaskBrief(task, m));
+  return { taskDir: dest, scriptPath: destScript, taskFilePath, briefPath, task, alreadyOpen: existingSha === sha, warnings };
+}
+
+export class TaskFileError extends Error {}
+
+/** Reads and validates `<dir>/.speedrun/task.json`; throws TaskFileError naming the file and the bad field. */
+export function readTaskFile(dir: string): TaskFile {
+  const file = path.join(dir, TASK_FILE);
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new TaskFileError(
+      err.code === 'ENOENT' ? `${file} not found: this folder is not a task workspace` : `${file}: ${err.message}`,
+    );
+  }
+  const t = data as Partial<TaskFile>;
+  const bad = (field: string): never => {
+    throw new TaskFileError(`${file}: missing or invalid "${field}"`);
+  };
+  if (!t || typeof t !== 'object') bad('(root object)');
+  if (t.version !== 1) bad('version');
+  for (const k of ['taskId', 'fromRecord', 'toRecord'] as const) if (!Number.isInteger(t[k])) bad(k);
+  if (t.toRecord !== t.fromRecord! + 1) bad('toRecord');
+  if (typeof t.baselineSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(t.baselineSha256)) bad('baselineSha256');
+  if (typeof t.benchmarkPath !== 'string') bad('benchmarkPath');
+  for (const k of ['baseline', 'target'] as const) {
+    const mt = t[k] as Partial<Metrics> | undefined;
+    if (!mt || ![mt.steps, mt.valLoss, mt.trainTimeMs].every((v) => typeof v === 'number' && Number.isFinite(v))) bad(k);
+  }
+  if (typeof t.createdAt !== 'string') bad('createdAt');
+  return t as TaskFile;
+}
+
+/** Formats ms as "49 min 28.3 s" / "3 min 4.3 s" / "4.4 s". */
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (Math.abs(s) < 60) return `${s.toFixed(1)} s`;
+  const min = Math.trunc(s / 60);
+  return `${min} min ${(s - min * 60).toFixed(1)} s`;
+}
+
+/** The task brief: goal, the rules a run must keep, reference times. Deliberately says nothing about the answer. */
+export function renderTaskBrief(task: TaskFile, m: Manifest = loadManifest()): string {
+  const from = getRecord(task.fromRecord, m);
+  const to = getRecord(task.toRecord, m);
+  const gap = task.baseline.trainTimeMs - task.target.trainTimeMs;
+  const hints = task.benchmarkPath ? listHints(task.benchmarkPath, task.fromRecord, { manifest: m }) : [];
+  const row = (name: string, x: Metrics, std?: number) =>
+    `| ${name} | ${x.steps} | ${x.valLoss.toFixed(4)} | ${x.trainTimeMs} | ${formatDuration(x.trainTimeMs)}${std ? ` (± ${formatDuration(std)})` : ''} |`;
+  const notes = [...(from?.notes ?? []).map((n) => `Record ${task.fromRecord}: ${n}`), ...(to?.notes ?? []).map((n) => `Record ${task.toRecord}: ${n}`)];
+  return [
+    `# Task ${task.taskId}: record ${task.fromRecord} → record ${task.toRecord}`,
+    '',
+    '## Goal',
+    '',
+    `Change \`${SCRIPT_NAME}\` (record ${task.fromRecord} as released) so that a run reaches a final validation loss of ` +
+      `at most **${TARGET_VAL_LOSS}** in as little training time as possible. Record ${task.toRecord} did it in ` +
+      `**${formatDuration(task.target.trainTimeMs)}**; the script you start from takes ${formatDuration(task.baseline.trainTimeMs)}, ` +
+      `so the gap to recover is **${formatDuration(gap)}** (${((100 * gap) / task.baseline.trainTimeMs).toFixed(1)}%).`,
+    '',
+    'Score (fraction of speedup recovered): (baseline time − your time) / (baseline time − target time).',
+    '',
+    '## Reference times',
+    '',
+    '| | steps | val loss | train time (ms) | |',
+    '|---|---|---|---|---|',
+    row(`baseline: record ${task.fromRecord}`, task.baseline, from?.trainTimeStdMs),
+    row(`target: record ${task.toRecord}`, task.target, to?.trainTimeStdMs),
+    '',
+    'Times are means of three runs on one 8×H100 node; the ± is their standard deviation. On other hardware, measure the baseline there first.',
+    '',
+    '## Rules a run must keep',
+    '',
+    `- The script still starts with plain \`torchrun --standalone --nproc_per_node=8 ${SCRIPT_NAME}\` on a single 8×H100 node.`,
+    '- Training and validation data stay as given: `train_files`, `val_files` and `val_tokens` keep reading the ' +
+      '`NANOGPT_TRAIN_FILES`, `NANOGPT_VAL_FILES` and `NANOGPT_VAL_TOKENS` environment variables, unchanged.',
+    '- `save_checkpoint` stays `False`.',
+    '- Every `print0` call keeps its arguments, so the log lines (and the measured time and loss) stay readable.',
+    `- Edit \`${SCRIPT_NAME}\` only.`,
+    `- The result is the last validation line the script prints: its \`val_loss\` must be ≤ ${TARGET_VAL_LOSS} and its ` +
+      '`train_time` is the score. Validation time is not counted.',
+    '- A run that breaks one of these rules does not count.',
+    '',
+    '## This task',
+    '',
+    `- PyTorch: ${from?.torch === 'nightly' ? 'a 2025 nightly build (the benchmark ships it as a packed conda env)' : 'a stable release'} (benchmark env \`${from?.condaEnv}\`).`,
+    `- Training shards needed: at least ${from?.minTrainShards} (\`fineweb_train_000001.bin\` …).`,
+    `- The script writes its own log to \`${from?.logFile}\` in the run folder.`,
+    ...notes.map((n) => `- ${n}`),
+    '',
+    '## Hints',
+    '',
+    hints.length
+      ? `Available in the Hints view (read from your clone): ${hints.map((h) => hintLabel(h)).join(', ')}. ` +
+        'The ground-truth diff (level 0) stays hidden unless you reveal it.'
+      : 'No hint files were found in the benchmark clone.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,81 @@
+// The one seam between the run engine and a machine: run a shell script, stream its stdout, upload a file.
+// `ssh` targets (ssh.ts) and `local` targets (below) share all run logic above this interface.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Receive stdout as it arrives (it is then not collected into `stdout`). */
+  onStdout?: (chunk: Buffer) => void;
+}
+
+export interface Executor {
+  /** `user@host:port` or `local`, for messages. */
+  readonly label: string;
+  /** Run a bash script on the machine. Rejects only when the connection fails, not on a non-zero exit. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Copy a local file to an absolute path on the machine (the directory must exist). */
+  upload(localFile: string, remotePath: string): Promise<void>;
+  /** Settles (never rejects) when the connection is gone; never for a local executor until close(). */
+  readonly closed: Promise<Error | undefined>;
+  /** Ends the connection and every exec in flight. */
+  close(): void;
+}
+
+/** Thrown when the connection drops or cannot be made; the engine retries these with backoff. */
+export class ConnectionLostError extends Error {
+  readonly retryable = true;
+}
+
+/** This machine: bash as a child process. */
+export class LocalExecutor implements Executor {
+  readonly label = 'local';
+  private readonly children = new Set<ChildProcess>();
+  private resolveClosed!: (e: Error | undefined) => void;
+  readonly closed = new Promise<Error | undefined>((r) => (this.resolveClosed = r));
+  private isClosed = false;
+
+  exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.isClosed) return Promise.reject(new ConnectionLostError('local executor closed'));
+    return new Promise((resolve, reject) => {
+      // Own process group, so close() also ends what the script started (e.g. a background `tail`).
+      const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], cwd: process.env.HOME || '/', detached: true });
+      this.children.add(child);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout!.on('data', (b: Buffer) => (opts.onStdout ? opts.onStdout(b) : out.push(b)));
+      child.stderr!.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        this.children.delete(child);
+        if (this.isClosed && signal) return reject(new ConnectionLostError('local executor closed'));
+        resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      });
+    });
+  }
+
+  async upload(localFile: string, remotePath: string): Promise<void> {
+    await fs.promises.mkdir(path.dirname(remotePath), { recursive: true });
+    await fs.promises.copyFile(localFile, remotePath);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const c of this.children) {
+      try {
+        process.kill(-c.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    this.resolveClosed(undefined);
+  }
+}

@@ -1,0 +1,119 @@
+// Pure data shaping for the dashboard: chart points, smoothing, CSV, table sorting, number formats.
+// No DOM and no VS Code here, so unit tests run it on plain Node and the webview bundles it.
+import type { RunRow, TrainPoint, ValPointWire } from './protocol';
+
+export type XAxis = 'step' | 'time';
+export interface XY { x: number; y: number }
+
+/** x of a point on the chosen axis: the step, or the training clock in seconds. */
+export function xOf(p: { step: number; trainTimeMs: number }, axis: XAxis): number {
+  return axis === 'step' ? p.step : p.trainTimeMs / 1000;
+}
+
+/**
+ * Appends chart points for a series, keeping x strictly increasing as chart.js decimation and its binary
+ * searches require. Points without a y (nan in the log) are dropped. On the time axis the first steps of
+ * records 4+ go backwards (the clock is reset at step 10), so a point whose x does not advance is dropped too.
+ * Returns how many points were added.
+ */
+export function appendXY<P extends { step: number; trainTimeMs: number }>(
+  out: XY[], points: readonly P[], axis: XAxis, y: (p: P) => number | null | undefined,
+): number {
+  const before = out.length;
+  let last = before ? out[before - 1].x : -Infinity;
+  for (const p of points) {
+    const v = y(p);
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const x = xOf(p, axis);
+    if (!(x > last)) continue;
+    out.push({ x, y: v });
+    last = x;
+  }
+  return out.length - before;
+}
+
+/**
+ * Debiased exponential moving average (the TensorBoard smoothing): s_k = w*s_{k-1} + (1-w)*y_k, divided by
+ * (1 - w^k) so the start is not pulled towards zero. Incremental, so live appends cost O(batch).
+ */
+export class Ema {
+  private acc = 0;
+  private n = 0;
+  constructor(readonly weight: number) {}
+  push(y: number): number {
+    const w = this.weight;
+    if (w <= 0) return y;
+    this.acc = w * this.acc + (1 - w) * y;
+    this.n++;
+    return this.acc / (1 - Math.pow(w, this.n));
+  }
+}
+
+/** The smoothed copy of a series (same x). */
+export function smoothXY(points: readonly XY[], ema: Ema, out: XY[] = []): XY[] {
+  for (const p of points) out.push({ x: p.x, y: ema.push(p.y) });
+  return out;
+}
+
+const csvNum = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '');
+
+/**
+ * CSV of a run: one row per printed line, train and validation rows merged in step order (a validation at
+ * step s comes after the train row of step s). Empty cells where a value is not printed or was nan.
+ */
+export function buildCsv(train: readonly TrainPoint[], val: readonly ValPointWire[]): string {
+  const rows = ['kind,step,total_steps,train_time_ms,step_avg_ms,train_loss,val_loss'];
+  let i = 0;
+  let j = 0;
+  while (i < train.length || j < val.length) {
+    if (j >= val.length || (i < train.length && train[i].step <= val[j].step)) {
+      const t = train[i++];
+      rows.push(`train,${t.step},${t.totalSteps},${csvNum(t.trainTimeMs)},${csvNum(t.stepAvgMs)},${csvNum(t.trainLoss)},`);
+    } else {
+      const v = val[j++];
+      rows.push(`val,${v.step},${v.totalSteps},${csvNum(v.trainTimeMs)},,,${csvNum(v.valLoss)}`);
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+export type SortKey = 'createdAt' | 'trainTimeMs' | 'valLoss' | 'valid' | 'fsr' | 'steps' | 'stepAvgMs';
+export interface SortSpec { key: SortKey; dir: 'asc' | 'desc' }
+
+/** Sorted copy of the runs table; empty cells always sort last, ties keep the newest run first. */
+export function sortRuns(rows: readonly RunRow[], spec: SortSpec): RunRow[] {
+  const sign = spec.dir === 'asc' ? 1 : -1;
+  const val = (r: RunRow): number | string | null => {
+    const v = r[spec.key];
+    return typeof v === 'boolean' ? Number(v) : v;
+  };
+  return [...rows].sort((a, b) => {
+    const va = val(a);
+    const vb = val(b);
+    if (va === null || vb === null) {
+      if (va !== vb) return va === null ? 1 : -1;
+    } else if (va !== vb) {
+      return (va < vb ? -1 : 1) * sign;
+    }
+    return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0;
+  });
+}
+
+/** 125_400 ms -> "2:05.4"; an hour or more -> "1:02:05". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '–';
+  // Round to tenths first so 59.96 s reads 1:00.0, not 0:60.0.
+  const tenths = Math.round(Math.abs(ms) / 100);
+  const h = Math.floor(tenths / 36000);
+  const m = Math.floor(tenths / 600) % 60;
+  const t = tenths % 600;
+  const text = h > 0
+    ? `${h}:${String(m).padStart(2, '0')}:${String(Math.floor(t / 10)).padStart(2, '0')}`
+    : `${m}:${String(Math.floor(t / 10)).padStart(2, '0')}.${t % 10}`;
+  return ms < 0 && tenths > 0 ? `-${text}` : text;
+}
+
+/** A number with fixed digits, or an en dash for "unknown". */
+export function formatNum(v: number | null | undefined, digits: number): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
+}

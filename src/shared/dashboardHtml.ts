@@ -1,0 +1,46 @@
+// The dashboard's HTML shell with its Content Security Policy. Shared by the extension host and the
+// standalone test harness, so both load the bundle under the same policy.
+
+export interface DashboardHtmlOptions {
+  /** `webview.cspSource` (or the harness server's origin). */
+  cspSource: string;
+  /** Fresh random value per render; only scripts carrying it run. */
+  nonce: string;
+  scriptUri: string;
+  styleUri: string;
+}
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+export function dashboardHtml(o: DashboardHtmlOptions): string {
+  // No connect-src: the webview talks to the host only through postMessage.
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${o.nonce}'`,
+    `style-src ${o.cspSource}`,
+    `font-src ${o.cspSource}`,
+    `img-src ${o.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttr(o.styleUri)}">
+<title>Speedrun Dashboard</title>
+</head>
+<body>
+<main id="app" aria-busy="true"></main>
+<script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}
+
+/** A 32-character nonce from a cryptographically strong source (Node and browsers both have Web Crypto). */
+export function makeNonce(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

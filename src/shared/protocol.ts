@@ -1,0 +1,259 @@
+// Typed messages between the extension host and the dashboard webview (both sides import this file).
+// Flow: the webview posts `ready`; only then does the host send `init`, followed by batched `append`s and
+// `header`/`result`/`runs`/`overlays` updates. Every message received on either side goes through a type
+// guard below before it is used: a webview is untrusted input for the host, and vice versa.
+//
+// Numbers that can be `nan`/`inf` in a log travel as `null`: webview messages are JSON-serialised.
+import type { Phase, RunError } from '../core/logs/types';
+import type { RunState } from '../core/runs/types';
+
+/** One printed training step. */
+export interface TrainPoint {
+  step: number;
+  totalSteps: number;
+  trainTimeMs: number;
+  stepAvgMs: number | null;
+  /** Absent when the script does not print training loss (records 15 and later). */
+  trainLoss?: number | null;
+}
+
+/** One validation line. */
+export interface ValPointWire {
+  step: number;
+  totalSteps: number;
+  trainTimeMs: number;
+  valLoss: number | null;
+}
+
+/** A validation curve drawn next to the run: the reference record, the starting record, or another run. */
+export interface Curve {
+  id: string;
+  label: string;
+  kind: 'reference' | 'start' | 'run';
+  points: ValPointWire[];
+  /** True when only the record's end point is known (no log to read the full curve from). */
+  endPointOnly: boolean;
+}
+
+export interface RecordMetrics {
+  steps: number;
+  valLoss: number;
+  trainTimeMs: number;
+}
+
+export interface TaskInfo {
+  taskId: number;
+  fromRecord: number;
+  toRecord: number;
+  baseline: RecordMetrics;
+  target: RecordMetrics;
+}
+
+/** What the header shows; computed in the host. */
+export interface Header {
+  runId: string;
+  target: string;
+  state: RunState;
+  phase: Phase | null;
+  /** Epoch ms at which the current state began; the webview ticks the elapsed time from it. */
+  stateSince: number | null;
+  step: number | null;
+  totalSteps: number | null;
+  stepAvgMs: number | null;
+  trainTimeMs: number | null;
+  /** Projected training time at the last step (the ETA of the clock the benchmark scores). */
+  projectedTrainTimeMs: number | null;
+  /** Projected FSR against records i and i+1, from the projected training time. */
+  projectedFsr: number | null;
+}
+
+export interface Coverage {
+  /** Share of the reference change (record i -> i+1) that the attempt also made, 0..1. */
+  reproduced: number;
+  /** Share of the attempt's change that is not in the reference, 0..1. */
+  extra: number;
+}
+
+/** The results card, once a run has ended. */
+export interface ResultCard {
+  state: RunState;
+  nSteps: number | null;
+  trainTimeMs: number | null;
+  valLoss: number | null;
+  valid: boolean;
+  fsr: number | null;
+  /** t_i / t: how many times faster than the starting record. */
+  speedup: number | null;
+  coverage: Coverage | null;
+  error: RunError | null;
+}
+
+/** One row of the runs table. */
+export interface RunRow {
+  runId: string;
+  state: RunState;
+  createdAt: string;
+  target: string;
+  trainTimeMs: number | null;
+  valLoss: number | null;
+  valid: boolean | null;
+  fsr: number | null;
+  steps: number | null;
+  stepAvgMs: number | null;
+}
+
+export type ExportFormat = 'png' | 'csv';
+
+export type HostMessage =
+  | {
+      type: 'init';
+      task: TaskInfo | null;
+      header: Header;
+      targetValLoss: number;
+      train: TrainPoint[];
+      val: ValPointWire[];
+      curves: Curve[];
+      runs: RunRow[];
+      result: ResultCard | null;
+    }
+  | { type: 'append'; runId: string; train: TrainPoint[]; val: ValPointWire[] }
+  | { type: 'header'; header: Header }
+  | { type: 'result'; result: ResultCard | null }
+  | { type: 'runs'; runs: RunRow[] }
+  /** The overlaid runs the user picked (replaces the previous set). */
+  | { type: 'overlays'; curves: Curve[] }
+  /** Ask the webview for an export; it answers with `exportData` carrying the same requestId. */
+  | { type: 'requestExport'; requestId: string; format: ExportFormat };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  /** Open the shown run's train_gpt2.py at a 1-based line. */
+  | { type: 'openLine'; line: number }
+  | { type: 'openRun'; runId: string }
+  | { type: 'compareRuns'; runId: string }
+  | { type: 'setOverlays'; runIds: string[] }
+  /** Export from a toolbar button (no requestId: the host asks where to save) or in answer to requestExport. */
+  | { type: 'exportData'; format: ExportFormat; data: string; requestId?: string };
+
+// ---- type guards -------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumOrNull = (v: unknown): v is number | null => v === null || isNum(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v);
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isArrOf = <T>(v: unknown, f: (x: unknown) => x is T): v is T[] => Array.isArray(v) && v.every(f);
+/** Run ids become directory names on the host: no separators or dot-only names. */
+const isId = (v: unknown): v is string => isStr(v) && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v);
+
+const RUN_STATES: readonly string[] = [
+  'queued', 'connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating',
+  'finished', 'failed', 'cancelled', 'timed-out',
+];
+const PHASES: readonly string[] = ['compiling', 'training', 'validating', 'finished', 'failed', 'cancelled'];
+const ERROR_KINDS: readonly string[] = ['exception', 'oom', 'nccl', 'syntax', 'import', 'signal', 'timeout'];
+const isRunState = (v: unknown): v is RunState => isStr(v) && RUN_STATES.includes(v);
+const isFormat = (v: unknown): v is ExportFormat => v === 'png' || v === 'csv';
+
+export function isTrainPoint(v: unknown): v is TrainPoint {
+  return isObj(v) && isNum(v.step) && isNum(v.totalSteps) && isNum(v.trainTimeMs) && isNumOrNull(v.stepAvgMs)
+    && (v.trainLoss === undefined || isNumOrNull(v.trainLoss));
+}
+
+export function isValPoint(v: unknown): v is ValPointWire {
+  return isObj(v) && isNum(v.step) && isNum(v.totalSteps) && isNum(v.trainTimeMs) && isNumOrNull(v.valLoss);
+}
+
+function isCurve(v: unknown): v is Curve {
+  return isObj(v) && isStr(v.id) && isStr(v.label) && (v.kind === 'reference' || v.kind === 'start' || v.kind === 'run')
+    && isArrOf(v.points, isValPoint) && isBool(v.endPointOnly);
+}
+
+const isMetrics = (v: unknown): v is RecordMetrics =>
+  isObj(v) && isNum(v.steps) && isNum(v.valLoss) && isNum(v.trainTimeMs);
+
+function isTaskInfo(v: unknown): v is TaskInfo {
+  return isObj(v) && isNum(v.taskId) && isNum(v.fromRecord) && isNum(v.toRecord) && isMetrics(v.baseline)
+    && isMetrics(v.target);
+}
+
+function isHeader(v: unknown): v is Header {
+  return isObj(v) && isStr(v.runId) && isStr(v.target) && isRunState(v.state)
+    && (v.phase === null || (isStr(v.phase) && PHASES.includes(v.phase)))
+    && isNumOrNull(v.stateSince) && isNumOrNull(v.step) && isNumOrNull(v.totalSteps) && isNumOrNull(v.stepAvgMs)
+    && isNumOrNull(v.trainTimeMs) && isNumOrNull(v.projectedTrainTimeMs) && isNumOrNull(v.projectedFsr);
+}
+
+function isRunError(v: unknown): v is RunError {
+  return isObj(v) && isStr(v.kind) && ERROR_KINDS.includes(v.kind) && isStr(v.message) && isStrOrNull(v.file)
+    && isNumOrNull(v.line);
+}
+
+function isResultCard(v: unknown): v is ResultCard {
+  return isObj(v) && isRunState(v.state) && isNumOrNull(v.nSteps) && isNumOrNull(v.trainTimeMs)
+    && isNumOrNull(v.valLoss) && isBool(v.valid) && isNumOrNull(v.fsr) && isNumOrNull(v.speedup)
+    && (v.coverage === null || (isObj(v.coverage) && isNum(v.coverage.reproduced) && isNum(v.coverage.extra)))
+    && (v.error === null || isRunError(v.error));
+}
+
+function isRunRow(v: unknown): v is RunRow {
+  return isObj(v) && isStr(v.runId) && isRunState(v.state) && isStr(v.createdAt) && isStr(v.target)
+    && isNumOrNull(v.trainTimeMs) && isNumOrNull(v.valLoss) && (v.valid === null || isBool(v.valid))
+    && isNumOrNull(v.fsr) && isNumOrNull(v.steps) && isNumOrNull(v.stepAvgMs);
+}
+
+/** Guard for what the webview receives. */
+export function isHostMessage(m: unknown): m is HostMessage {
+  if (!isObj(m)) return false;
+  switch (m.type) {
+    case 'init':
+      return (m.task === null || isTaskInfo(m.task)) && isHeader(m.header) && isNum(m.targetValLoss)
+        && isArrOf(m.train, isTrainPoint) && isArrOf(m.val, isValPoint) && isArrOf(m.curves, isCurve)
+        && isArrOf(m.runs, isRunRow) && (m.result === null || isResultCard(m.result));
+    case 'append':
+      return isStr(m.runId) && isArrOf(m.train, isTrainPoint) && isArrOf(m.val, isValPoint);
+    case 'header':
+      return isHeader(m.header);
+    case 'result':
+      return m.result === null || isResultCard(m.result);
+    case 'runs':
+      return isArrOf(m.runs, isRunRow);
+    case 'overlays':
+      return isArrOf(m.curves, isCurve);
+    case 'requestExport':
+      return isStr(m.requestId) && isFormat(m.format);
+    default:
+      return false;
+  }
+}
+
+/** Largest export the host accepts from the webview (a PNG data URL of a few charts is well below). */
+export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+
+/** Guard for what the host receives. */
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (!isObj(m)) return false;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'openLine':
+      return isNum(m.line) && Number.isInteger(m.line) && m.line >= 1;
+    case 'openRun':
+    case 'compareRuns':
+      return isId(m.runId);
+    case 'setOverlays':
+      return isArrOf(m.runIds, isId) && m.runIds.length <= 32;
+    case 'exportData':
+      return isFormat(m.format) && isStr(m.data) && m.data.length <= MAX_EXPORT_CHARS
+        && (m.requestId === undefined || isStr(m.requestId));
+    default:
+      return false;
+  }
+}
+
+/** Log numbers to wire numbers: nan/inf become null. */
+export function finiteOrNull(v: number | undefined | null): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
