@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `npm test` and `npm start` need on a fresh Debian machine, idempotently and quickly when
-# everything is already there: apt packages, node_modules, and code-server 4.99.4 in .cs/.
+# everything is already there: apt packages, node_modules, and code-server 4.99.4 (reached as .cs/).
 # Sourced or run from the repo root. Set SPEEDRUN_SKIP_APT=1 to skip the apt check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,9 +32,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund
 fi
 
-# 3. code-server from npm into .cs/ (native modules compiled in its postinstall; see testing-recipes).
+# 3. code-server from npm (native modules compiled in its postinstall; see testing-recipes).
+# It lives outside the repository, reached through the .cs symlink: with the repo as extensionDevelopmentPath,
+# VS Code treats every theme whose file lies under that folder as the dev extension's own and switches to it.
+CS_HOME=${SPEEDRUN_CS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/speedrun-workbench/code-server-$CS_VERSION}
+if [[ -e .cs && ! -L .cs ]]; then rm -rf .cs; fi
+if [[ "$(readlink .cs || true)" != "$CS_HOME" ]]; then rm -f .cs; ln -s "$CS_HOME" .cs; fi
 if [[ ! -x .cs/node_modules/.bin/code-server || "$(node -p "require('./.cs/node_modules/code-server/package.json').version" 2>/dev/null)" != "$CS_VERSION" ]]; then
-  log "installing code-server $CS_VERSION into .cs/ (about a minute)"
+  log "installing code-server $CS_VERSION into $CS_HOME (about a minute)"
   # @vscode/ripgrep's postinstall downloads rg from GitHub; feed it the Debian rg through its download cache.
   rgcache=/tmp/vscode-ripgrep-cache-1.15.11
   rgtar=$rgcache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
@@ -42,10 +47,10 @@ if [[ ! -x .cs/node_modules/.bin/code-server || "$(node -p "require('./.cs/node_
     tmp=$(mktemp -d); cp "$(command -v rg)" "$tmp/rg"
     mkdir -p "$rgcache"; tar czf "$rgtar.part" -C "$tmp" rg && mv "$rgtar.part" "$rgtar"; rm -rf "$tmp"
   fi
-  mkdir -p .cs
-  [[ -f .cs/package.json ]] || printf '{ "name": "speedrun-code-server", "private": true }\n' > .cs/package.json
+  mkdir -p "$CS_HOME"
+  [[ -f "$CS_HOME/package.json" ]] || printf '{ "name": "speedrun-code-server", "private": true }\n' > "$CS_HOME/package.json"
   # unsafe_perm: 4.99's install script insists on it as root; yes: node-pty's postinstall runs `npx node-gyp`.
-  (cd .cs && npm_config_unsafe_perm=true npm_config_yes=true \
+  (cd "$CS_HOME" && npm_config_unsafe_perm=true npm_config_yes=true \
      npm install --no-audit --no-fund --no-save "code-server@$CS_VERSION" --foreground-scripts >install.log 2>&1) \
-    || { tail -40 .cs/install.log; log 'code-server install failed (full log: .cs/install.log)'; exit 1; }
+    || { tail -40 "$CS_HOME/install.log"; log "code-server install failed (full log: $CS_HOME/install.log)"; exit 1; }
 fi

@@ -6,7 +6,7 @@ import {
   type ChartDataset, type ChartOptions, type Plugin,
 } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import { appendXY, Ema, formatDuration, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
+import { appendXY, Ema, formatDuration, robustUpper, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
 import type { Curve, TrainPoint, ValPointWire } from '../src/shared/protocol';
 import { alpha, type Palette } from './theme';
 
@@ -59,6 +59,7 @@ type LineDs = ChartDataset<'line', XY[]>;
 export class Charts {
   private axis: XAxis = 'step';
   private logScale = false;
+  private ignoreOutliers = true;
   private smoothing = 0.6;
   private palette: Palette;
 
@@ -78,13 +79,23 @@ export class Charts {
   readonly step$: Chart<'line', XY[]>;
   private readonly dirty = new Set<Chart<'line', XY[]>>();
 
-  constructor(canvases: { val: HTMLCanvasElement; train: HTMLCanvasElement; step: HTMLCanvasElement }, palette: Palette) {
+  constructor(
+    canvases: { val: HTMLCanvasElement; train: HTMLCanvasElement; step: HTMLCanvasElement },
+    palette: Palette,
+    private readonly requestRender: () => void,
+  ) {
     this.palette = palette;
     this.applyDefaults();
     this.val$ = new Chart(canvases.val, { type: 'line', data: { datasets: [] }, options: this.options('val loss') });
     this.train$ = new Chart(canvases.train, { type: 'line', data: { datasets: [] }, options: this.options('train loss') });
     this.step$ = new Chart(canvases.step, { type: 'line', data: { datasets: [] }, options: this.options('step avg (ms)') });
-    for (const c of this.all()) c.canvas.addEventListener('dblclick', () => c.resetZoom('none'));
+    for (const c of this.all()) {
+      c.canvas.addEventListener('dblclick', () => {
+        c.resetZoom('none');
+        this.dirty.add(c);
+        this.requestRender();
+      });
+    }
     this.rebuildDatasets();
   }
 
@@ -113,7 +124,19 @@ export class Charts {
         y: { type: 'linear', title: { display: true, text: yTitle } },
       },
       plugins: {
-        legend: { position: 'top', align: 'end', labels: { boxWidth: 14, boxHeight: 2, usePointStyle: false } },
+        legend: {
+          position: 'top',
+          align: 'end',
+          labels: {
+            usePointStyle: true,
+            pointStyleWidth: 22,
+            // Lines show as a line sample, a record known only by its end point as the diamond drawn on the chart.
+            generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l) => {
+              const ds = chart.data.datasets[l.datasetIndex ?? 0] as LineDs;
+              return { ...l, pointStyle: ds.showLine === false ? 'rectRot' : 'line', lineWidth: ds.showLine === false ? 1 : 2.5 };
+            }),
+          },
+        },
         tooltip: {
           callbacks: {
             title: (items) => (items.length ? this.formatX(items[0].parsed.x ?? 0) : ''),
@@ -231,8 +254,16 @@ export class Charts {
     this.rebuildDatasets();
   }
 
+  setIgnoreOutliers(on: boolean): void {
+    this.ignoreOutliers = on;
+    for (const c of this.all()) this.dirty.add(c);
+  }
+
   resetZoom(): void {
-    for (const c of this.all()) c.resetZoom('none');
+    for (const c of this.all()) {
+      c.resetZoom('none');
+      this.dirty.add(c);
+    }
   }
 
   // ---- datasets ---------------------------------------------------------------------------------------
@@ -267,7 +298,7 @@ export class Charts {
     ];
     this.hasTrainLoss = this.rawXY.length > 0;
     this.train$.data.datasets = this.hasTrainLoss ? [
-      line('raw', this.rawXY, alpha(p.run, p.highContrast ? 0.45 : 0.25), { borderWidth: 1 }),
+      line('raw', this.rawXY, alpha(p.run, p.highContrast ? 0.5 : 0.35), { borderWidth: 1 }),
       line(`EMA ${this.smoothing.toFixed(2)}`, this.emaXY, p.run),
     ] : [];
     this.step$.data.datasets = [line('step avg', this.stepXY, p.step)];
@@ -276,8 +307,22 @@ export class Charts {
 
   /** Redraw the charts whose data or options changed since the last call. */
   render(): void {
-    for (const c of this.dirty) c.update('none');
+    for (const c of this.dirty) {
+      this.fitY(c);
+      c.update('none');
+    }
     this.dirty.clear();
+  }
+
+  /** y range: always include the reference line; above it, clip outliers unless the user zoomed. */
+  private fitY(c: Chart<'line', XY[]>): void {
+    if (c.isZoomedOrPanned()) return;
+    const y = c.options.scales!.y!;
+    const ref = c.options.plugins!.refLine?.value ?? null;
+    y.suggestedMin = ref ?? undefined;
+    y.suggestedMax = ref ?? undefined;
+    const upper = this.ignoreOutliers ? robustUpper(c.data.datasets.map((d) => (d as LineDs & { _data?: XY[] })._data ?? d.data)) : undefined;
+    y.max = upper === undefined ? undefined : ref === null ? upper : Math.max(upper, ref * 1.02);
   }
 
   get trainLossShown(): boolean {

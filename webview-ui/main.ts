@@ -7,6 +7,7 @@ import {
   isHostMessage, type Curve, type ExportFormat, type Header, type HostMessage, type ResultCard, type RunRow,
   type TaskInfo, type TrainPoint, type ValPointWire, type WebviewMessage,
 } from '../src/shared/protocol';
+import type { RunError } from '../src/core/logs/types';
 import { Charts } from './charts';
 import { fill, h } from './dom';
 import { onThemeChange, readPalette } from './theme';
@@ -23,6 +24,7 @@ interface Persisted {
   runId?: string;
   axis: XAxis;
   log: boolean;
+  outliers: boolean;
   smoothing: number;
   sort: SortSpec;
   overlays: string[];
@@ -31,9 +33,13 @@ interface Persisted {
 const SORT_KEYS: SortKey[] = ['createdAt', 'trainTimeMs', 'valLoss', 'valid', 'fsr', 'steps', 'stepAvgMs'];
 const PRE_TRAINING = ['queued', 'connecting', 'preflight', 'uploading', 'compiling'];
 const CHART_TITLES = ['Validation loss', 'Training loss', 'Step time'];
+const ERROR_LABELS: Record<RunError['kind'], string> = {
+  exception: 'Python exception', oom: 'CUDA out of memory', nccl: 'NCCL failure', syntax: 'syntax error',
+  import: 'import error', signal: 'stopped by a signal', timeout: 'time limit reached',
+};
 
 function restore(raw: unknown): Persisted {
-  const d: Persisted = { axis: 'step', log: false, smoothing: 0.6, sort: { key: 'createdAt', dir: 'desc' }, overlays: [] };
+  const d: Persisted = { axis: 'step', log: false, outliers: true, smoothing: 0.6, sort: { key: 'createdAt', dir: 'desc' }, overlays: [] };
   if (typeof raw !== 'object' || raw === null) return d;
   const r = raw as Record<string, unknown>;
   const sort = r.sort as Record<string, unknown> | undefined;
@@ -41,6 +47,7 @@ function restore(raw: unknown): Persisted {
     runId: typeof r.runId === 'string' ? r.runId : undefined,
     axis: r.axis === 'time' ? 'time' : 'step',
     log: r.log === true,
+    outliers: r.outliers !== false,
     smoothing: typeof r.smoothing === 'number' && r.smoothing >= 0 && r.smoothing < 1 ? r.smoothing : d.smoothing,
     sort: sort && SORT_KEYS.includes(sort.key as SortKey) && (sort.dir === 'asc' || sort.dir === 'desc')
       ? { key: sort.key as SortKey, dir: sort.dir } : d.sort,
@@ -69,15 +76,14 @@ class App {
     header: h('header', { class: 'hdr', 'data-testid': 'header' }),
     result: h('section', { class: 'card result', 'data-testid': 'result', hidden: true }),
     runs: h('section', { class: 'runs', 'data-testid': 'runs' }),
-    empty: {
-      val: h('div', { class: 'empty' }),
-      train: h('div', { class: 'empty' }),
-      step: h('div', { class: 'empty' }),
-    },
+    /** Per chart: a note beside the title, or the whole box's message when there is nothing to draw. */
+    note: { val: h('span', { class: 'note' }), train: h('span', { class: 'note' }), step: h('span', { class: 'note' }) },
+    empty: { val: h('div', { class: 'empty' }), train: h('div', { class: 'empty' }), step: h('div', { class: 'empty' }) },
     testState: h('pre', { id: 'test-state', hidden: true }),
     axisStep: h('button', { type: 'button', 'data-testid': 'axis-step' }, 'Step'),
     axisTime: h('button', { type: 'button', 'data-testid': 'axis-time' }, 'Training time'),
     log: h('input', { type: 'checkbox', id: 'log-scale', 'data-testid': 'log-scale' }),
+    outliers: h('input', { type: 'checkbox', id: 'outliers', 'data-testid': 'outliers' }),
     smoothing: h('input', { type: 'range', id: 'smoothing', min: 0, max: 0.99, step: 0.01, 'data-testid': 'smoothing' }),
     smoothingOut: h('output', { for: 'smoothing' }),
   };
@@ -88,17 +94,19 @@ class App {
     const cv = { val: canvas('Validation loss'), train: canvas('Training loss'), step: canvas('Step time') };
     const panel = (key: 'val' | 'train' | 'step', title: string, cls: string) =>
       h('section', { class: `chart ${cls}`, 'data-testid': `chart-${key}` },
-        h('h2', {}, title), h('div', { class: 'canvas-box' }, cv[key], this.el.empty[key]));
+        h('h2', {}, title, this.el.note[key]), h('div', { class: 'canvas-box' }, cv[key], this.el.empty[key]));
 
     this.el.smoothing.value = String(this.ui.smoothing);
     this.el.log.checked = this.ui.log;
+    this.el.outliers.checked = this.ui.outliers;
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart options' },
       h('div', { class: 'seg', role: 'group', 'aria-label': 'Horizontal axis' },
         h('span', { class: 'seg-label' }, 'x:'), this.el.axisStep, this.el.axisTime),
       h('label', { class: 'check' }, this.el.log, 'Log scale'),
+      h('label', { class: 'check', title: 'Clip the y axis above the 95th percentile (the first steps\' loss)' }, this.el.outliers, 'Ignore outliers'),
       h('label', { class: 'slider', title: 'EMA smoothing of the training loss' }, 'Smoothing', this.el.smoothing, this.el.smoothingOut),
       h('span', { class: 'spacer' }),
-      h('button', { type: 'button', class: 'secondary', title: 'Or double-click a chart. Drag to zoom, Shift+drag to pan, Ctrl+wheel to zoom.', onclick: () => this.charts.resetZoom() }, 'Reset zoom'),
+      h('button', { type: 'button', class: 'secondary', title: 'Or double-click a chart. Drag to zoom, Shift+drag to pan, Ctrl+wheel to zoom.', onclick: () => { this.charts.resetZoom(); this.schedule(); } }, 'Reset zoom'),
       h('button', { type: 'button', 'data-testid': 'export-png', onclick: () => this.exportData('png') }, 'Export PNG'),
       h('button', { type: 'button', 'data-testid': 'export-csv', onclick: () => this.exportData('csv') }, 'Export CSV'));
     fill(root, this.el.header, this.el.result, toolbar,
@@ -106,9 +114,10 @@ class App {
       this.el.runs, this.el.testState);
     root.removeAttribute('aria-busy');
 
-    this.charts = new Charts(cv, readPalette());
+    this.charts = new Charts(cv, readPalette(), () => this.schedule());
     this.charts.setAxis(this.ui.axis);
     this.charts.setLogScale(this.ui.log);
+    this.charts.setIgnoreOutliers(this.ui.outliers);
     this.charts.setSmoothing(this.ui.smoothing);
 
     this.el.axisStep.addEventListener('click', () => this.setAxis('step'));
@@ -116,6 +125,11 @@ class App {
     this.el.log.addEventListener('change', () => {
       this.ui.log = this.el.log.checked;
       this.charts.setLogScale(this.ui.log);
+      this.changed();
+    });
+    this.el.outliers.addEventListener('change', () => {
+      this.ui.outliers = this.el.outliers.checked;
+      this.charts.setIgnoreOutliers(this.ui.outliers);
       this.changed();
     });
     this.el.smoothing.addEventListener('input', () => {
@@ -242,13 +256,31 @@ class App {
     this.el.axisTime.setAttribute('aria-pressed', String(this.ui.axis === 'time'));
     this.el.smoothingOut.textContent = this.ui.smoothing.toFixed(2);
     this.el.smoothing.disabled = !this.charts.trainLossShown;
-    const noRun = !this.header;
-    this.el.empty.val.textContent = noRun ? 'No run selected.' : this.val.length ? '' : 'Waiting for the first validation…';
-    this.el.empty.step.textContent = noRun ? '' : this.train.length ? '' : 'Waiting for the first training step…';
-    this.el.empty.train.textContent = noRun ? ''
-      : !this.train.length ? 'Waiting for the first training step…'
-      : this.charts.trainLossShown ? '' : 'This script does not print the training loss.';
-    for (const e of Object.values(this.el.empty)) e.hidden = !e.textContent;
+    this.renderEmptyStates();
+  }
+
+  private renderEmptyStates() {
+    const noTrain = this.train.length ? null
+      : !this.header ? 'No run selected.'
+      : this.isTerminal() ? 'No training steps in this run.'
+      : this.header.state === 'compiling' ? 'Compiling: the first step appears when torch.compile is done.'
+      : 'Waiting for the first training step…';
+    const msgs = {
+      val: !this.val.length && !this.records.length && !this.overlays.length ? (this.header ? 'No validation yet.' : 'No run selected.') : null,
+      train: noTrain ?? (this.charts.trainLossShown ? null : 'This script does not print the training loss.'),
+      step: noTrain,
+    };
+    for (const key of ['val', 'train', 'step'] as const) {
+      this.el.empty[key].textContent = msgs[key] ?? '';
+      this.el.empty[key].hidden = !msgs[key];
+      this.el.empty[key].previousElementSibling!.classList.toggle('blank', !!msgs[key]);
+    }
+    this.el.note.val.textContent = this.header && !this.val.length && !msgs.val
+      ? (this.isTerminal() ? 'no validation in this run' : 'waiting for the first validation…') : '';
+  }
+
+  private isTerminal() {
+    return !!this.header && ['finished', 'failed', 'cancelled', 'timed-out'].includes(this.header.state);
   }
 
   private stateLabel(hd: Header): string {
@@ -303,33 +335,38 @@ class App {
     const r = this.result;
     this.el.result.hidden = !r;
     if (!r) return;
-    const failed = r.state !== 'finished';
-    const verdict = failed ? this.stateLabel({ ...this.header!, state: r.state, phase: null })
-      : r.valid ? 'Valid' : 'Not valid';
-    this.el.result.className = `card result ${r.valid && !failed ? 'pass' : 'fail'}`;
-    const item = (label: string, id: string, value: string, extra?: Node | string | null) =>
-      h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { 'data-testid': id }, value), extra ? h('dd', { class: 'sub' }, extra) : null);
+    const ended = r.state === 'finished';
+    const pass = ended && r.valid;
+    const verdict = ended ? (r.valid ? 'Valid' : 'Not valid')
+      : r.error ? `${this.stateLabel({ ...this.header!, state: r.state, phase: null })}: ${ERROR_LABELS[r.error.kind]}`
+      : this.stateLabel({ ...this.header!, state: r.state, phase: null });
+    this.el.result.className = `card result ${pass ? 'pass' : 'fail'}`;
     const t = this.task;
+    const target = this.targetValLoss;
+    const items: [string, string, string, Node | string | null][] = [
+      ['Train time', 'r-train-time', formatDuration(r.trainTimeMs), t ? `record ${t.toRecord}: ${formatDuration(t.target.trainTimeMs)}` : null],
+      ['Val loss', 'r-val-loss', formatNum(r.valLoss, 4), r.valLoss === null ? null
+        : h('span', { class: r.valLoss <= target ? 'ok' : 'bad' }, r.valLoss <= target ? `pass (≤ ${target})` : `fail (> ${target})`)],
+      ['FSR', 'r-fsr', formatNum(r.fsr, 3), t ? `records ${t.fromRecord} → ${t.toRecord}` : null],
+      ['Speedup', 'r-speedup', r.speedup !== null ? `×${r.speedup.toFixed(3)}` : '–', t ? `over record ${t.fromRecord}` : null],
+      ['Steps', 'r-steps', r.nSteps !== null ? String(r.nSteps) : '–', null],
+      ['Reproduction coverage', 'r-coverage', r.coverage ? `${Math.round(r.coverage.reproduced * 100)}%` : '–',
+        r.coverage ? `${Math.round(r.coverage.extra * 100)}% of the change not in the reference` : 'not computed'],
+    ];
     const err = r.error;
     fill(this.el.result,
-      h('h2', {}, h('span', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
-        r.valLoss !== null ? h('span', { class: 'muted' }, ` val loss ${r.valLoss <= this.targetValLoss ? '≤' : '>'} ${this.targetValLoss}`) : null),
-      h('dl', { class: 'stats' },
-        item('Train time', 'r-train-time', formatDuration(r.trainTimeMs), t ? `record ${t.toRecord}: ${formatDuration(t.target.trainTimeMs)}` : null),
-        item('Val loss', 'r-val-loss', formatNum(r.valLoss, 4),
-          r.valLoss === null ? null : h('span', { class: r.valLoss <= this.targetValLoss ? 'ok' : 'bad' },
-            r.valLoss <= this.targetValLoss ? `pass (≤ ${this.targetValLoss})` : `fail (> ${this.targetValLoss})`)),
-        item('FSR', 'r-fsr', formatNum(r.fsr, 3), t ? `records ${t.fromRecord} → ${t.toRecord}` : null),
-        item('Speedup', 'r-speedup', r.speedup !== null ? `×${r.speedup.toFixed(3)}` : '–', t ? `over record ${t.fromRecord}` : null),
-        item('Steps', 'r-steps', r.nSteps !== null ? String(r.nSteps) : '–'),
-        item('Reproduction coverage', 'r-coverage', r.coverage ? `${Math.round(r.coverage.reproduced * 100)}%` : '–',
-          r.coverage ? `${Math.round(r.coverage.extra * 100)}% of the change not in the reference` : 'not computed')),
+      h('h2', {}, h('span', { class: 'verdict', 'data-testid': 'verdict' }, verdict)),
+      h('dl', { class: 'stats' }, ...items
+        // A run that did not finish has no score: show only what it did produce.
+        .filter(([, , value]) => ended || value !== '–')
+        .map(([label, id, value, sub]) => h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { 'data-testid': id }, value),
+          sub ? h('dd', { class: 'sub' }, sub) : null))),
       err ? h('div', { class: 'error', 'data-testid': 'error' },
-        h('span', { class: 'err-kind' }, err.kind), ' ', h('span', { class: 'err-msg' }, err.message),
-        err.line !== null ? h('button', {
-          type: 'button', class: 'link', 'data-testid': 'error-link',
+        h('div', { class: 'err-msg' }, err.message),
+        err.line !== null ? h('div', { class: 'err-where' }, 'at ', h('button', {
+          type: 'button', class: 'link', 'data-testid': 'error-link', title: 'Open the script at this line',
           onclick: () => this.post({ type: 'openLine', line: err.line! }),
-        }, `${err.file ? err.file.split(/[\\/]/).pop() : 'train_gpt2.py'}:${err.line}`) : null) : null);
+        }, `${err.file ? err.file.split(/[\\/]/).pop() : 'train_gpt2.py'}:${err.line}`)) : null) : null);
   }
 
   private renderRuns() {
@@ -402,7 +439,7 @@ class App {
       charts: this.charts.snapshot(),
       result: this.result,
       runs: this.runs.length,
-      ui: { axis: this.ui.axis, log: this.ui.log, smoothing: this.ui.smoothing, overlays: this.ui.overlays },
+      ui: { axis: this.ui.axis, log: this.ui.log, outliers: this.ui.outliers, smoothing: this.ui.smoothing, overlays: this.ui.overlays },
       renders: this.renders,
       lastRenderMs: this.lastRenderMs,
     });

@@ -22,8 +22,8 @@ export function formatComparison(c: TaskComparison): string {
     } else {
       const time = m.train_time === null ? 'no train time' : `train time ${(m.train_time / 1000).toFixed(1)} s`;
       const loss = m.val_loss === null ? 'no val loss' : `val loss ${m.val_loss.toFixed(4)}`;
-      const fsr = c.fsr === null ? 'FSR n/a' : `FSR ${c.fsr.toFixed(3)}`;
-      out.push(`Run: ${c.results.status}, ${time}, ${loss}, ${m.is_valid ? 'valid' : 'invalid'}, ${fsr}`);
+      const fsr = c.fsr === null ? 'FSR n/a' : `FSR ${c.fsr.toFixed(3)}${c.valid ? '' : ' (does not count)'}`;
+      out.push(`Run: ${c.results.status}, ${time}, ${loss}, ${c.valid ? 'valid' : 'invalid'}, ${fsr}`);
     }
   }
   const refTotal = r.reference.added + r.reference.removed;
@@ -71,6 +71,7 @@ export const command: Command = {
         files: c.files,
         results: c.results ?? null,
         fsr: c.fsr,
+        valid: c.valid,
         coverage: r.coverage,
         extraneous: r.extraneous,
         reference: r.reference,

@@ -117,3 +117,20 @@ export function formatDuration(ms: number | null | undefined): string {
 export function formatNum(v: number | null | undefined, digits: number): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
 }
+
+/**
+ * Upper y bound that ignores outliers (the loss at step 0 is ~10.8 and would flatten the part that matters
+ * near 3.28): the q-quantile of the values plus a margin. Quantiles come from an evenly strided sample so
+ * this stays cheap at 100,000 points. Undefined when there are too few values to judge.
+ */
+export function robustUpper(series: readonly (readonly XY[])[], q = 0.95, maxSamples = 4000): number | undefined {
+  const total = series.reduce((n, s) => n + s.length, 0);
+  if (total < 8) return undefined;
+  const stride = Math.max(1, Math.ceil(total / maxSamples));
+  const ys: number[] = [];
+  for (const s of series) for (let i = 0; i < s.length; i += stride) ys.push(s[i].y);
+  ys.sort((a, b) => a - b);
+  const hi = ys[Math.floor(q * (ys.length - 1))];
+  const lo = ys[0];
+  return hi + Math.max((hi - lo) * 0.08, Math.abs(hi) * 1e-3);
+}

@@ -17,7 +17,6 @@ import { scriptPath as recordScriptPath } from '../core/benchmark/catalog';
 import type { Runs, TaskContext, Workspace } from './services';
 
 export const REF_SCHEME = 'speedrun-ref';
-const CONFIRMED_KEY = 'speedrun.compare.referenceConfirmedTasks';
 
 /** What a `speedrun-ref:` document shows. */
 export type RefTarget =
@@ -119,10 +118,14 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
     await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, title, { preview: true, preserveFocus: true });
   };
 
-  /** The reference is the task's answer: ask once per task before showing it, as for the level-0 hint. */
+  /**
+   * The reference is the task's answer: ask once per task (per workspace) before showing it. Revealing the
+   * level-0 hint (taskWorkspace.ts) already showed the answer, so it counts as asked.
+   */
   const confirmReference = async (ctx: TaskContext): Promise<boolean> => {
-    const done = context.globalState.get<number[]>(CONFIRMED_KEY, []);
-    if (done.includes(ctx.task.taskId)) return true;
+    const key = `speedrun.referenceRevealed.${ctx.task.taskId}`;
+    const state = context.workspaceState;
+    if (state.get<boolean>(key) || state.get<boolean>(`speedrun.groundTruthRevealed.${ctx.task.taskId}`)) return true;
     const show = 'Show Reference';
     const choice = await vscode.window.showWarningMessage(
       `Show record ${ctx.task.toRecord}'s script?`,
@@ -134,7 +137,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
       show,
     );
     if (choice !== show) return false;
-    await context.globalState.update(CONFIRMED_KEY, [...done, ctx.task.taskId]);
+    await state.update(key, true);
     return true;
   };
 

@@ -13,10 +13,13 @@ suite('dashboard webview (harness)', function () {
   this.timeout(60_000);
   let d: DashboardHarness;
 
-  setup(async () => {
+  suiteSetup(async () => {
     d = await openDashboardHarness();
   });
-  teardown(async () => {
+  setup(async () => {
+    await d.reload();
+  });
+  suiteTeardown(async () => {
     await d?.close();
   });
 
@@ -105,7 +108,7 @@ suite('dashboard webview (harness)', function () {
       },
     });
     await d.testState();
-    assert.equal(await d.page.locator('[data-testid=verdict]').innerText(), 'Failed');
+    assert.equal(await d.page.locator('[data-testid=verdict]').innerText(), 'Failed: CUDA out of memory');
     assert.match(await d.page.locator('[data-testid=error]').innerText(), /CUDA out of memory/);
     await shot('dashboard-harness-failed');
     await d.page.locator('[data-testid=error-link]').click();
@@ -128,6 +131,7 @@ suite('dashboard webview (harness)', function () {
   test('runs table sorts, overlays, opens and diffs runs', async () => {
     await d.post(sampleInit(600));
     const ids = async () => {
+      await d.testState();
       const rows = d.page.locator('[data-testid=runs-table] tbody tr');
       return Promise.all((await rows.all()).map((r) => r.getAttribute('data-run')));
     };
@@ -172,12 +176,12 @@ suite('dashboard webview (harness)', function () {
     await d.setTheme('high-contrast');
     await d.testState();
     await shot('dashboard-harness-hc');
-    await d.setTheme('dark');
+    await d.reload();
     await d.post(sampleInit(0));
     const s = await d.testState();
     assert.equal(s.header.state, 'compiling');
     assert.match(await d.page.locator('[data-testid=elapsed]').innerText(), /^1:3\d$/);
-    assert.match(await d.page.locator('[data-testid=chart-step]').innerText(), /Waiting for the first training step/);
+    assert.match(await d.page.locator('[data-testid=chart-step]').innerText(), /Compiling: the first step appears/);
     await shot('dashboard-harness-compiling');
   });
 });

@@ -172,7 +172,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     await waitForHealth(port, child, readLog);
     const viewport = opts.viewport ?? { width: 1400, height: 900 };
     context = await chromium.launchPersistentContext(path.join(tmpDir, 'chromium'), {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport,
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, colorScheme: opts.theme ?? 'dark',
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const url = workbenchUrl(port, opts.workspace, devPath, opts.extensionTestsPath);

@@ -16,6 +16,8 @@ export type HarnessTheme = 'dark' | 'light' | 'high-contrast';
 
 // A handful of VS Code theme variables with the default themes' values (what the dashboard reads).
 const THEME_CSS = `
+body { --vscode-font-family: system-ui, 'Ubuntu', 'Droid Sans', sans-serif; --vscode-font-size: 13px;
+  --vscode-editor-font-family: 'Droid Sans Mono', 'monospace', monospace; }
 body.vscode-dark { --vscode-foreground:#cccccc; --vscode-editor-background:#1f1f1f; --vscode-descriptionForeground:#9d9d9d;
   --vscode-charts-foreground:#cccccc; --vscode-charts-lines:rgba(204,204,204,0.15); --vscode-charts-blue:#3794ff;
   --vscode-charts-red:#f14c4c; --vscode-charts-green:#89d185; --vscode-charts-yellow:#cca700; --vscode-charts-orange:#d18616;
@@ -54,6 +56,8 @@ export interface DashboardHarness {
   /** The parsed `#test-state` JSON, after the next animation frame has rendered. */
   testState(): Promise<any>;
   setTheme(theme: HarnessTheme): Promise<void>;
+  /** A fresh page load (new webview state), as when VS Code recreates a hidden webview. */
+  reload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
     const files: Record<string, [string, string]> = {
       '/dashboard.js': [path.join(media, 'dashboard.js'), 'text/javascript'],
       '/dashboard.css': [path.join(media, 'dashboard.css'), 'text/css'],
+      '/dashboard.js.map': [path.join(media, 'dashboard.js.map'), 'application/json'],
     };
     if (url === '/') {
       const html = dashboardHtml({ cspSource: origin, nonce: 'harness0nonce', scriptUri: `${origin}/dashboard.js`, styleUri: `${origin}/dashboard.css` })
@@ -74,7 +79,9 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
       res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     } else if (url === '/theme.css') {
       res.writeHead(200, { 'content-type': 'text/css' }).end(THEME_CSS);
-    } else if (files[url]) {
+    } else if (url === '/favicon.ico') {
+      res.writeHead(204).end();
+    } else if (files[url] && fs.existsSync(files[url][0])) {
       res.writeHead(200, { 'content-type': files[url][1] }).end(fs.readFileSync(files[url][0]));
     } else {
       res.writeHead(404).end();
@@ -105,8 +112,12 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
         setState: (s) => { state = s; },
       });
     })()`);
-    await page.goto(origin + '/');
-    await page.waitForFunction(`window.__posted.some((m) => m.type === 'ready')`);
+    const load = async () => {
+      errors.length = 0;
+      await page.goto(origin + '/');
+      await page.waitForFunction(`window.__posted.some((m) => m.type === 'ready')`);
+    };
+    await load();
     const ctx = context;
     return {
       page,
@@ -125,6 +136,7 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
       setTheme: async (theme) => {
         await page.evaluate(`document.body.className = ${JSON.stringify(`vscode-${theme}`)}`);
       },
+      reload: load,
       close: async () => {
         await ctx.close();
         server.close();

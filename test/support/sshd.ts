@@ -17,6 +17,8 @@ export interface SshdOptions {
   env?: Record<string, string>;
   /** Put the simulated GPU box on the user's PATH (default true). */
   sim?: boolean;
+  /** sshd LogLevel (default VERBOSE; DEBUG1 also logs forwarded connections). */
+  logLevel?: string;
 }
 
 export interface Sshd {
@@ -153,7 +155,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'AllowTcpForwarding yes',
       'Subsystem sftp internal-sftp',
       'MaxStartups 50',
-      'LogLevel VERBOSE',
+      `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
       `SetEnv ${Object.entries(setEnv).map(([k, v]) => q(`${k}=${v}`)).join(' ')}`,
       '',
     ].join('\n'),

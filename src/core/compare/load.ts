@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readBenchmarkFile, scriptPath } from '../benchmark/catalog';
+import { fsrForRun } from '../benchmark/fsr';
 import { readTaskFile as readTask, SCRIPT_NAME, SPEEDRUN_DIR } from '../benchmark/openTask';
 import type { TaskFile } from '../benchmark/types';
 import type { BenchmarkResults } from '../runs/types';
@@ -65,11 +66,6 @@ export function readRunResults(taskDir: string, runId: string): BenchmarkResults
   }
 }
 
-// TODO(compare): replace with the logs helper's src/core/benchmark/fsr.ts once it lands.
-function runFsr(task: TaskFile, trainTimeMs: number): number {
-  return (task.baseline.trainTimeMs - trainTimeMs) / (task.baseline.trainTimeMs - task.target.trainTimeMs);
-}
-
 export interface TaskComparison {
   task: TaskFile;
   benchmarkPath: string;
@@ -79,8 +75,10 @@ export interface TaskComparison {
   result: CompareResult;
   /** The run's results.json, when it has one. */
   results?: BenchmarkResults;
-  /** FSR of the run against records i and i+1; null when it has no valid train time. */
+  /** FSR of the run against records i and i+1 (src/core/benchmark/fsr.ts); null without a train time. */
   fsr: number | null;
+  /** The run's val loss passes the benchmark's 3.28 gate (so its FSR would count); null without results. */
+  valid: boolean | null;
 }
 
 /**
@@ -103,8 +101,17 @@ export function compareTask(opts: { taskDir: string; runId?: string; benchmarkPa
     attempt,
   });
   const results = opts.runId ? readRunResults(opts.taskDir, opts.runId) : undefined;
-  const fsr = results?.metrics.is_valid && typeof results.metrics.train_time === 'number'
-    ? runFsr(task, results.metrics.train_time)
-    : null;
-  return { task, benchmarkPath, runId: opts.runId, files, result, results, fsr };
+  const scored = results && typeof results.metrics.train_time === 'number'
+    ? fsrForRun(results.metrics.train_time, results.metrics.val_loss, { baselineMs: task.baseline.trainTimeMs, targetMs: task.target.trainTimeMs })
+    : undefined;
+  return {
+    task,
+    benchmarkPath,
+    runId: opts.runId,
+    files,
+    result,
+    results,
+    fsr: scored && Number.isFinite(scored.fsr) ? scored.fsr : null,
+    valid: results ? (scored?.valid ?? false) && results.metrics.is_valid !== false : null,
+  };
 }

@@ -343,8 +343,9 @@ class Parser implements LogParser {
     if (prev && p.step > prev.step) this.valEvery = p.step - prev.step;
     this.val.push(p);
     this.sawValSinceTrain = true;
-    // Step 0's validation runs before the first training step, which is still compiling.
-    if (p.step > 0 || this.train.length > 0) this.setPhase('training');
+    // Step 0's validation runs before the first training step, which is still compiling; after the last one
+    // the script only wraps up, so it stays "validating" until the process ends.
+    if ((p.step > 0 || this.train.length > 0) && p.step < p.totalSteps) this.setPhase('training');
     this.out.push({ type: 'val', ...p });
     this.final = {
       n_steps: p.step,
@@ -435,7 +436,12 @@ class Parser implements LogParser {
    */
   private echoGuard(s: string, c: number): boolean {
     if (this.inEcho) {
-      if ((c === 0x3d /* = */ && /^={20,}$/.test(s)) || GLOG_RE.test(s)) this.inEcho = false;
+      if (c === 0x3d /* = */ && /^={20,}$/.test(s)) {
+        this.inEcho = false;
+      } else if (GLOG_RE.test(s)) {
+        this.inEcho = false;
+        return false;
+      }
       return true;
     }
     if (this.phase === 'compiling' && this.train.length === 0 && this.tracebacks.size === 0 && ECHO_START_RE.test(s)) {

@@ -31,6 +31,30 @@ export interface RunMeta {
   final?: FinalResult | null;
   /** True when the target is the simulated GPU box. */
   simulated?: boolean;
+  /** Why a run failed before or around the script (connect, preflight, upload, launch, cancel); `error` is the script's. */
+  failure?: RunFailure | null;
+  /** Who asked for the run. */
+  origin?: 'user' | 'agent' | 'cli';
+  /** The script's own log file, relative to the run dir (e.g. `logs/<uuid>.txt`), once fetched. */
+  scriptLog?: string;
+  /** Preflight findings worth keeping (python/torch versions, warnings). */
+  preflight?: PreflightReport;
+}
+
+export type RunStage = 'connect' | 'lock' | 'preflight' | 'upload' | 'launch' | 'stream' | 'cancel';
+
+export interface RunFailure {
+  stage: RunStage;
+  message: string;
+}
+
+export interface PreflightReport {
+  gpus: number | null;
+  python: string | null;
+  torch: string | null;
+  trainShards: number | null;
+  freeDiskMiB: number | null;
+  warnings: string[];
 }
 
 /** results.json, in the benchmark's format. */

@@ -1,0 +1,507 @@
+// One run from queue to results: lock the target, preflight, upload (sha256 checked), launch detached, stream
+// console.log from a byte offset (reconnecting with backoff; no byte lost or repeated), finish. Also
+// re-attaches to a run launched by an earlier session. Emits RunEvents; the UIs only render those.
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { RecordFacts } from '../benchmark/types';
+import { TARGET_VAL_LOSS } from '../benchmark/types';
+import { createLogParser, parseLogText } from '../logs/parser';
+import type { LogEvent, LogParser } from '../logs/types';
+import {
+  cancelScript, followScript, launchScript, lockScript, preflightScript, readFromScript, statusScript, unlockScript,
+} from '../remote/commands';
+import { isRetryable } from '../remote/connect';
+import type { Executor } from '../remote/executor';
+import type { Target } from '../remote/targets';
+import { evaluatePreflight } from './preflight';
+import { CONSOLE, SCRIPT, type RunStore } from './store';
+import { TERMINAL_STATES, type BenchmarkResults, type RunEvent, type RunMeta, type RunStage, type RunState } from './types';
+
+export interface EngineOptions {
+  store: RunStore;
+  target: Target;
+  /** A fresh connection to the target (host-key and passphrase prompts live behind this). */
+  connect(): Promise<Executor>;
+  timeLimitMs: number;
+  cancelGraceMs: number;
+  /** Facts of the task's starting record (min shards, torch), when the task is known. */
+  record?: RecordFacts;
+  /** Reconnect backoff after launch: initial and maximum delay. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** How often to retry when another session holds the target's lock. */
+  lockRetryMs?: number;
+  minFreeDiskMiB?: number;
+  emit(e: RunEvent): void;
+  log?(msg: string): void;
+}
+
+/** Stops a run's flow: a failure with a stage and a message for the user. */
+class RunFailed extends Error {
+  constructor(readonly stage: RunStage, message: string) {
+    super(message);
+  }
+}
+class Detached extends Error {}
+class CancelledBeforeLaunch extends Error {}
+
+const LIVE: RunState[] = ['compiling', 'training', 'validating'];
+const PRE_LAUNCH: RunState[] = ['connecting', 'preflight', 'uploading'];
+
+interface RemoteStatus {
+  exit: number | null;
+  pgid: number | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  alive: boolean;
+  size: number;
+  logs: string[];
+}
+
+function parseStatus(out: string): RemoteStatus {
+  const st: RemoteStatus = { exit: null, pgid: null, timedOut: false, cancelled: false, alive: false, size: 0, logs: [] };
+  for (const line of out.split('\n')) {
+    const [k, ...rest] = line.trim().split(' ');
+    const v = rest.join(' ');
+    if (k === 'EXIT' && /^\d+$/.test(v)) st.exit = Number(v);
+    else if (k === 'PGID' && /^\d+$/.test(v)) st.pgid = Number(v);
+    else if (k === 'TIMEDOUT') st.timedOut = true;
+    else if (k === 'CANCELLED') st.cancelled = true;
+    else if (k === 'ALIVE') st.alive = true;
+    else if (k === 'SIZE') st.size = Number(v) || 0;
+    // Only plain relative names from the known layouts; anything else is ignored.
+    else if (k === 'LOG' && /^(logs|pylog124m)\/[\w.-]+(\/log\.txt)?$/.test(v)) st.logs.push(v);
+  }
+  return st;
+}
+
+/** `~/x` -> home/x; relative -> under remoteDir; absolute stays. */
+export function resolveRemoteGlob(glob: string, home: string, remoteDirAbs: string): string {
+  if (glob === '~' || glob.startsWith('~/')) return path.posix.join(home, glob.slice(1));
+  return glob.startsWith('/') ? glob : path.posix.join(remoteDirAbs, glob);
+}
+
+export class RunEngine {
+  meta: RunMeta;
+  readonly done: Promise<RunMeta>;
+  private resolveDone!: (m: RunMeta) => void;
+  private exec?: Executor;
+  private parser: LogParser;
+  private decoder = new StringDecoder('utf8');
+  private offset = 0;
+  private launched = false;
+  private cancelRequested = false;
+  private detached = false;
+  private wake?: () => void;
+  private metaTimer?: NodeJS.Timeout;
+  private remoteDirAbs?: string;
+  private home = '/';
+  private lockHeld = false;
+  private cancelling?: Promise<void>;
+  private begun = false;
+
+  constructor(private readonly o: EngineOptions, meta: RunMeta) {
+    this.meta = meta;
+    this.parser = createLogParser({ targetValLoss: TARGET_VAL_LOSS });
+    this.done = new Promise((r) => (this.resolveDone = r));
+    if (TERMINAL_STATES.includes(meta.state)) this.resolveDone(meta);
+  }
+
+  get runId() {
+    return this.meta.runId;
+  }
+  get taskDir() {
+    return this.o.store.taskDir;
+  }
+  get targetName() {
+    return this.o.target.name;
+  }
+  /** start() or attach() has been called. */
+  get started() {
+    return this.begun;
+  }
+  get isTerminal() {
+    return TERMINAL_STATES.includes(this.meta.state);
+  }
+
+  // ---- events and persistence ----
+
+  private setState(state: RunState, detail?: string) {
+    const changed = state !== this.meta.state;
+    this.meta = { ...this.meta, state };
+    if (changed) this.saveMeta();
+    if (changed || detail) this.o.emit({ type: 'state', runId: this.runId, state, detail });
+  }
+
+  private saveMeta() {
+    clearTimeout(this.metaTimer);
+    this.metaTimer = undefined;
+    try {
+      this.o.store.writeMeta(this.meta);
+    } catch (e) {
+      this.o.log?.(`run ${this.runId}: cannot write meta.json: ${(e as Error).message}`);
+    }
+  }
+
+  /** Progress is saved at most once a second; state changes immediately. */
+  private saveMetaSoon() {
+    this.metaTimer ??= setTimeout(() => this.saveMeta(), 1000);
+  }
+
+  private onLogEvents(events: LogEvent[]) {
+    for (const ev of events) {
+      if (ev.type === 'train') this.meta = { ...this.meta, step: ev.step, totalSteps: ev.totalSteps, trainTimeMs: ev.trainTimeMs };
+      else if (ev.type === 'val') this.meta = { ...this.meta, step: ev.step, totalSteps: ev.totalSteps, valLoss: ev.valLoss, trainTimeMs: ev.trainTimeMs };
+      else if (ev.type === 'final') this.meta = { ...this.meta, final: ev.result };
+      this.o.emit({ type: 'log', runId: this.runId, event: ev });
+      // The parser's phase drives the live state; the end state is decided in finish().
+      if (ev.type === 'phase' && LIVE.includes(ev.phase as RunState) && LIVE.includes(this.meta.state) && !this.isTerminal) {
+        this.setState(ev.phase as RunState);
+      }
+    }
+    this.saveMetaSoon();
+  }
+
+  private onBytes(b: Buffer) {
+    if (this.detached || !b.length) return;
+    this.o.store.appendConsole(this.runId, b);
+    const first = this.offset === 0;
+    this.offset += b.length;
+    if (first && /SIMULATED/.test(b.toString('utf8', 0, Math.min(b.length, 400)))) this.meta = { ...this.meta, simulated: true };
+    const text = this.decoder.write(b);
+    if (text) this.o.emit({ type: 'output', runId: this.runId, text });
+    this.onLogEvents(this.parser.push(b));
+  }
+
+  // ---- connections ----
+
+  private dropExec() {
+    this.exec?.close();
+    this.exec = undefined;
+  }
+
+  /**
+   * Run `fn` on a live connection. Before launch a connection problem fails the run at once; after launch
+   * (the run lives on the box) it reconnects with exponential backoff until it works or the engine detaches.
+   */
+  private async withConnection<T>(stage: RunStage, fn: (x: Executor) => Promise<T>): Promise<T> {
+    const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    let delay = initialMs;
+    for (let attempt = 1; ; attempt++) {
+      if (this.detached) throw new Detached();
+      try {
+        this.exec ??= await this.o.connect();
+        return await fn(this.exec);
+      } catch (e) {
+        if (this.detached) throw new Detached();
+        if (!isRetryable(e) || !this.launched) throw e instanceof RunFailed ? e : new RunFailed(stage, (e as Error).message);
+        this.dropExec();
+        this.o.log?.(`run ${this.runId}: ${(e as Error).message}; reconnecting in ${delay} ms (attempt ${attempt})`);
+        this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `connection lost; reconnecting (attempt ${attempt})` });
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
+        delay = Math.min(maxMs, delay * 2);
+      }
+    }
+  }
+
+  // ---- the flow ----
+
+  /** Run from the queue: the target is ours (locally); take it on the box too, then go. */
+  async start(): Promise<RunMeta> {
+    this.begun = true;
+    try {
+      this.checkCancelled();
+      this.setState('connecting', `connecting to ${this.o.target.kind === 'local' ? 'this machine' : this.o.target.name}`);
+      const x = await this.withConnection('connect', async (c) => c);
+      await this.lock(x);
+      this.checkCancelled();
+      await this.preflight(x);
+      this.checkCancelled();
+      await this.uploadAndLaunch(x);
+      await this.stream();
+    } catch (e) {
+      await this.onFlowError(e);
+    } finally {
+      if (!this.detached) this.dropExec();
+    }
+    return this.meta;
+  }
+
+  /** After a reload: continue a run an earlier session launched, from the bytes already stored locally. */
+  async attach(): Promise<RunMeta> {
+    // The run may be alive on the box: connection problems are retried, never taken as failure.
+    this.launched = true;
+    this.begun = true;
+    try {
+      const prior = this.o.store.readConsole(this.runId);
+      this.offset = prior.length;
+      this.decoder.write(prior);
+      this.parser.push(prior);
+      if (!this.meta.remoteDir) throw new RunFailed('stream', 'The run has no remote directory recorded; it never launched.');
+      this.remoteDirAbs = path.posix.dirname(path.posix.dirname(this.meta.remoteDir));
+      this.lockHeld = true;
+      if (PRE_LAUNCH.includes(this.meta.state)) {
+        const st = await this.withConnection('connect', (x) => this.status(x));
+        if (st.pgid === null) throw new RunFailed('launch', 'The editor closed before this run was launched; run it again.');
+        this.setState('compiling');
+      }
+      this.emitAttachState();
+      await this.stream();
+    } catch (e) {
+      await this.onFlowError(e);
+    } finally {
+      if (!this.detached) this.dropExec();
+    }
+    return this.meta;
+  }
+
+  private emitAttachState() {
+    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: 're-attached' });
+  }
+
+  private checkCancelled() {
+    if (this.cancelRequested) throw new CancelledBeforeLaunch();
+  }
+
+  private async lock(x: Executor) {
+    for (;;) {
+      const r = await x.exec(lockScript(this.o.target.remoteDir, this.runId));
+      const home = /^HOME=(.*)$/m.exec(r.stdout)?.[1];
+      const dir = /^DIR=(.*)$/m.exec(r.stdout)?.[1];
+      if (r.code !== 0 || !dir) throw new RunFailed('lock', `Cannot create ${this.o.target.remoteDir} on ${x.label}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      this.remoteDirAbs = dir;
+      this.home = home || '/';
+      this.meta = { ...this.meta, remoteDir: path.posix.join(dir, 'runs', this.runId) };
+      if (/^LOCK OK$/m.test(r.stdout)) {
+        this.lockHeld = true;
+        return;
+      }
+      const owner = /^LOCK BUSY (.*)$/m.exec(r.stdout)?.[1] ?? 'another run';
+      this.setState('queued', `waiting for ${owner} (started from another editor or the CLI) to finish on ${this.o.target.name}`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, this.o.lockRetryMs ?? 15_000);
+        this.wake = () => {
+          clearTimeout(t);
+          res();
+        };
+      });
+      this.wake = undefined;
+      this.checkCancelled();
+      if (this.detached) throw new Detached();
+      this.setState('connecting', 'retrying the target lock');
+    }
+  }
+
+  private globs() {
+    const t = this.o.target;
+    const dir = this.remoteDirAbs!;
+    return {
+      train: t.trainFiles ? resolveRemoteGlob(t.trainFiles, this.home, dir) : undefined,
+      val: t.valFiles ? resolveRemoteGlob(t.valFiles, this.home, dir) : undefined,
+    };
+  }
+
+  private runEnv(): Record<string, string> {
+    const t = this.o.target;
+    const g = this.globs();
+    return {
+      ...(g.train ? { NANOGPT_TRAIN_FILES: g.train } : {}),
+      ...(g.val ? { NANOGPT_VAL_FILES: g.val } : {}),
+      NANOGPT_VAL_TOKENS: String(t.valTokens),
+      ...t.env,
+    };
+  }
+
+  private async preflight(x: Executor) {
+    this.setState('preflight', 'checking GPUs, python/torch, data shards and disk');
+    const t = this.o.target;
+    const g = this.globs();
+    const r = await x.exec(preflightScript({ remoteDirAbs: this.remoteDirAbs!, setup: t.setup, env: this.runEnv(), torchrun: t.torchrun, trainGlob: g.train, valGlob: g.val }));
+    const res = evaluatePreflight(r.stdout, {
+      gpus: t.gpus,
+      record: this.o.record,
+      trainGlob: g.train,
+      valGlob: g.val,
+      minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024,
+      where: `${t.name} (${x.label})`,
+    });
+    this.meta = { ...this.meta, preflight: res.report };
+    for (const w of res.report.warnings) this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `warning: ${w}` });
+    if (res.errors.length) throw new RunFailed('preflight', res.errors.join('\n'));
+    const p = res.report;
+    this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `ok: ${p.gpus} GPUs, python ${p.python}, torch ${p.torch}, ${p.trainShards} train shards, ${p.freeDiskMiB} MiB free` });
+  }
+
+  private async uploadAndLaunch(x: Executor) {
+    this.setState('uploading', `uploading ${SCRIPT} to ${x.label}`);
+    const runDir = this.meta.remoteDir!;
+    try {
+      await x.upload(this.o.store.file(this.runId, SCRIPT), path.posix.join(runDir, SCRIPT));
+    } catch (e) {
+      throw new RunFailed('upload', (e as Error).message);
+    }
+    this.checkCancelled();
+    const t = this.o.target;
+    const r = await x.exec(
+      launchScript({ runDir, sha256: this.meta.scriptSha256, setup: t.setup, env: this.runEnv(), torchrun: t.torchrun, gpus: t.gpus, timeLimitSec: this.o.timeLimitMs / 1000, graceSec: this.o.cancelGraceMs / 1000 }),
+    );
+    if (/SHA256 MISMATCH/.test(r.stdout)) throw new RunFailed('upload', `The uploaded ${SCRIPT} on ${x.label} does not match the local snapshot (sha256 differs).`);
+    const pgid = /^PGID (\d+)$/m.exec(r.stdout)?.[1];
+    if (r.code !== 0 || !pgid) throw new RunFailed('launch', `Launch on ${x.label} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+    this.launched = true;
+    this.meta = { ...this.meta, startedAt: new Date().toISOString() };
+    this.setState('compiling', `started (process group ${pgid}); compiling`);
+    // A cancel that arrived while launching is carried out now that there is something to stop.
+    if (this.cancelRequested) this.cancelling = this.cancelRemote();
+  }
+
+  private async status(x: Executor): Promise<RemoteStatus> {
+    const r = await x.exec(statusScript(this.meta.remoteDir!));
+    if (r.code === 10) throw new RunFailed('stream', `The run directory ${this.meta.remoteDir} is gone from ${x.label}.`);
+    return parseStatus(r.stdout);
+  }
+
+  private async stream() {
+    const runDir = this.meta.remoteDir!;
+    for (;;) {
+      await this.withConnection('stream', (x) => x.exec(followScript(runDir, this.offset), { onStdout: (b) => this.onBytes(b) }));
+      const st = await this.withConnection('stream', (x) => this.status(x));
+      if (st.exit !== null || !st.alive) {
+        await this.withConnection('stream', (x) => this.finish(x, st));
+        return;
+      }
+    }
+  }
+
+  private async readRemote(x: Executor, rel: string, offset: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const r = await x.exec(readFromScript(this.meta.remoteDir!, rel, offset), { onStdout: (b) => chunks.push(b) });
+    if (r.code !== 0) throw new Error(`cannot read ${rel}: ${r.stderr.trim()}`);
+    return Buffer.concat(chunks);
+  }
+
+  private async finish(x: Executor, st: RemoteStatus) {
+    // Whatever the follow did not deliver (it stops as soon as the exit code appears).
+    if (st.size > this.offset) this.onBytes(await this.readRemote(x, CONSOLE, this.offset));
+    let scriptLogFinal = null;
+    for (const rel of st.logs.slice(0, 3)) {
+      try {
+        const data = await this.readRemote(x, rel, 0);
+        this.o.store.writeExtra(this.runId, rel, data);
+        this.meta = { ...this.meta, scriptLog: this.meta.scriptLog ?? rel };
+        scriptLogFinal ??= parseLogText(data).final;
+      } catch (e) {
+        this.o.log?.(`run ${this.runId}: could not fetch ${rel}: ${(e as Error).message}`);
+      }
+    }
+    await this.cancelling;
+    const cancelled = st.cancelled || this.cancelRequested;
+    const timedOut = st.timedOut && !cancelled;
+    // A timeout leaves the watchdog's KILL to the box; make sure nothing is left either way.
+    if ((cancelled || timedOut) && st.alive) await this.cancelRemote(x);
+    const tail = this.decoder.end();
+    if (tail) this.o.emit({ type: 'output', runId: this.runId, text: tail });
+    this.onLogEvents(this.parser.end({ exitCode: st.exit, cancelled, timedOut }));
+    const summary = this.parser.summary();
+    const final = summary.final ?? scriptLogFinal;
+    const state: RunState = cancelled ? 'cancelled' : timedOut ? 'timed-out' : st.exit === 0 ? 'finished' : 'failed';
+    const failure =
+      state === 'failed' && st.exit === null
+        ? { stage: 'stream' as const, message: 'The run ended without an exit code: its processes were killed from outside.' }
+        : this.meta.failure ?? null;
+    // Free the target before anyone hears that the run ended.
+    await this.unlock(x);
+    await this.end(state, { exitCode: st.exit, final, error: state === 'finished' ? null : summary.error, failure });
+  }
+
+  private async end(state: RunState, patch: Partial<RunMeta>) {
+    clearTimeout(this.metaTimer);
+    this.meta = { ...this.meta, ...patch, endedAt: new Date().toISOString() };
+    const status: BenchmarkResults['status'] = { finished: 'COMPLETED', cancelled: 'CANCELLED', 'timed-out': 'TIMEOUT' }[state as string] as BenchmarkResults['status'] ?? 'FAILED';
+    const f = this.meta.final;
+    const results: BenchmarkResults = {
+      status,
+      metrics: f
+        ? { n_steps: f.n_steps, val_loss: f.val_loss, train_time: f.train_time, is_valid: status === 'COMPLETED' && f.is_valid }
+        : { n_steps: null, val_loss: null, train_time: null, is_valid: false },
+    };
+    try {
+      this.o.store.writeResults(this.runId, results);
+    } catch (e) {
+      this.o.log?.(`run ${this.runId}: cannot write results.json: ${(e as Error).message}`);
+    }
+    this.setState(state, this.meta.failure?.message);
+    this.o.emit({ type: 'ended', runId: this.runId, meta: this.meta });
+    this.resolveDone(this.meta);
+  }
+
+  private async unlock(x?: Executor) {
+    if (!this.lockHeld || !this.remoteDirAbs) return;
+    this.lockHeld = false;
+    try {
+      await (x ?? this.exec)?.exec(unlockScript(this.remoteDirAbs, this.runId));
+    } catch (e) {
+      this.o.log?.(`run ${this.runId}: could not release the target lock: ${(e as Error).message}`);
+    }
+  }
+
+  private async onFlowError(e: unknown) {
+    if (e instanceof Detached || this.detached) return;
+    if (this.isTerminal) return;
+    await this.unlock();
+    if (e instanceof CancelledBeforeLaunch) {
+      await this.end('cancelled', {});
+    } else {
+      const f = e instanceof RunFailed ? { stage: e.stage, message: e.message } : { stage: 'stream' as const, message: (e as Error)?.message ?? String(e) };
+      this.o.log?.(`run ${this.runId} failed at ${f.stage}: ${f.message}`);
+      await this.end('failed', { failure: f });
+    }
+  }
+
+  // ---- control ----
+
+  /** Cancel: before launch, stop the flow; after, SIGTERM/SIGKILL the run's process group on the box. */
+  async cancel(): Promise<void> {
+    if (this.isTerminal) return;
+    this.cancelRequested = true;
+    if (this.meta.state === 'queued' && !this.exec) {
+      await this.end('cancelled', {});
+      return;
+    }
+    this.wake?.();
+    if (this.launched) await (this.cancelling ??= this.cancelRemote());
+  }
+
+  private async cancelRemote(x?: Executor): Promise<void> {
+    const run = async (c: Executor) => {
+      const r = await c.exec(cancelScript(this.meta.remoteDir!, this.o.cancelGraceMs / 1000));
+      if (/^ALIVE$/m.test(r.stdout)) {
+        const left = r.stdout.split('\n').slice(r.stdout.split('\n').indexOf('ALIVE') + 1).filter(Boolean);
+        this.meta = { ...this.meta, failure: { stage: 'cancel', message: `Processes of the run survived SIGKILL on ${c.label}: ${left.join('; ')}` } };
+      }
+    };
+    try {
+      if (x) await run(x);
+      else await this.withConnection('cancel', run);
+    } catch (e) {
+      if (!(e instanceof Detached)) {
+        this.meta = { ...this.meta, failure: { stage: 'cancel', message: (e as Error).message } };
+        this.o.log?.(`run ${this.runId}: cancel failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Stop watching without touching the run on the box (editor closing); attach() resumes later. */
+  detach(): void {
+    this.detached = true;
+    if (this.metaTimer) this.saveMeta();
+    this.wake?.();
+    this.dropExec();
+  }
+}

@@ -1,0 +1,221 @@
+// The run queue and the one object the editor and the CLI talk to: one run at a time per target (the box
+// holds a lock file too, for other editors), later runs wait in order and can be removed; runs of an earlier
+// session are re-attached or re-queued.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { getRecord } from '../benchmark/catalog';
+import type { RecordFacts, TaskFile } from '../benchmark/types';
+import type { Executor } from '../remote/executor';
+import type { Target } from '../remote/targets';
+import { RunEngine } from './engine';
+import { newRunId, RunStore, SCRIPT, sha256 } from './store';
+import { TERMINAL_STATES, type RunEvent, type RunMeta } from './types';
+
+export interface ManagerOptions {
+  /** Current targets (settings may change between runs). */
+  targets(): Target[];
+  connect(target: Target): Promise<Executor>;
+  timeLimitMs(): number;
+  cancelGraceMs(): number;
+  backoff?: { initialMs: number; maxMs: number };
+  lockRetryMs?: number;
+  minFreeDiskMiB?: number;
+  log?(msg: string): void;
+}
+
+export class RunError extends Error {}
+
+/** The task's starting record, when the folder is a task workspace. */
+export function taskRecord(taskDir: string): RecordFacts | undefined {
+  try {
+    const t = JSON.parse(fs.readFileSync(path.join(taskDir, '.speedrun', 'task.json'), 'utf8')) as TaskFile;
+    return getRecord(t.fromRecord);
+  } catch {
+    return undefined;
+  }
+}
+
+function taskId(taskDir: string): number {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(taskDir, '.speedrun', 'task.json'), 'utf8')) as TaskFile).taskId;
+  } catch {
+    return 0;
+  }
+}
+
+export class RunManager {
+  private readonly engines = new Map<string, RunEngine>();
+  /** Per target: the running engine first, then the waiting ones in order. */
+  private readonly lanes = new Map<string, RunEngine[]>();
+  private readonly listeners = new Set<(e: RunEvent) => void>();
+
+  constructor(private readonly o: ManagerOptions) {}
+
+  onEvent(l: (e: RunEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private emit = (e: RunEvent) => {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.o.log?.(`run event listener failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  private target(name: string): Target {
+    const t = this.o.targets().find((x) => x.name === name);
+    if (!t) throw new RunError(`No target named '${name}'. Configure it in speedrun.targets (or the CLI's targets file).`);
+    return t;
+  }
+
+  private engine(store: RunStore, target: Target, meta: RunMeta): RunEngine {
+    const e = new RunEngine(
+      {
+        store,
+        target,
+        connect: () => this.o.connect(target),
+        timeLimitMs: this.o.timeLimitMs(),
+        cancelGraceMs: this.o.cancelGraceMs(),
+        record: taskRecord(store.taskDir),
+        backoff: this.o.backoff,
+        lockRetryMs: this.o.lockRetryMs,
+        minFreeDiskMiB: this.o.minFreeDiskMiB,
+        emit: this.emit,
+        log: this.o.log,
+      },
+      meta,
+    );
+    this.engines.set(meta.runId, e);
+    return e;
+  }
+
+  /** Snapshot the task's script and queue a run of it on `targetName`. */
+  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin'] }): RunMeta {
+    const target = this.target(opts.target);
+    const store = new RunStore(opts.taskDir);
+    let script: Buffer;
+    try {
+      script = fs.readFileSync(path.join(opts.taskDir, SCRIPT));
+    } catch {
+      throw new RunError(`No ${SCRIPT} in ${opts.taskDir}.`);
+    }
+    const meta: RunMeta = {
+      runId: newRunId(),
+      taskId: taskId(opts.taskDir),
+      target: target.name,
+      state: 'queued',
+      createdAt: new Date().toISOString(),
+      scriptSha256: sha256(script),
+      origin: opts.origin,
+    };
+    store.create(meta, script);
+    this.push(this.engine(store, target, meta));
+    return meta;
+  }
+
+  private push(e: RunEngine) {
+    const lane = this.lanes.get(e.targetName) ?? [];
+    this.lanes.set(e.targetName, lane);
+    lane.push(e);
+    this.emit({ type: 'state', runId: e.runId, state: 'queued', detail: lane.length > 1 ? `position ${lane.length - 1} in the queue for ${e.targetName}` : undefined });
+    this.pump(e.targetName);
+  }
+
+  /** Start the first engine of a lane if it is idle; when it ends, the next one. */
+  private pump(targetName: string) {
+    const lane = this.lanes.get(targetName);
+    const head = lane?.[0];
+    if (!head || head.meta.state !== 'queued' || head.started) return;
+    void head.start().finally(() => this.advance(targetName, head));
+  }
+
+  private advance(targetName: string, done: RunEngine) {
+    const lane = this.lanes.get(targetName) ?? [];
+    const i = lane.indexOf(done);
+    if (i >= 0) lane.splice(i, 1);
+    // Ended waiting runs (cancelled while queued) leave the lane too.
+    while (lane[0]?.isTerminal) lane.shift();
+    this.pump(targetName);
+  }
+
+  async cancel(runId: string): Promise<void> {
+    const e = this.engines.get(runId);
+    if (!e) throw new RunError(`Run ${runId} is not active in this session.`);
+    const lane = this.lanes.get(e.targetName) ?? [];
+    const waiting = lane.indexOf(e) > 0;
+    await e.cancel();
+    if (waiting) lane.splice(lane.indexOf(e), 1);
+  }
+
+  /** Take a waiting run out of the queue and delete its record. */
+  removeQueued(runId: string): void {
+    const e = this.engines.get(runId);
+    if (!e || e.meta.state !== 'queued' || e.started) throw new RunError(`Run ${runId} is not waiting in a queue.`);
+    const lane = this.lanes.get(e.targetName) ?? [];
+    lane.splice(lane.indexOf(e), 1);
+    this.engines.delete(runId);
+    new RunStore(e.taskDir).remove(runId);
+    this.emit({ type: 'ended', runId, meta: { ...e.meta, state: 'cancelled' } });
+  }
+
+  waitForEnd(runId: string): Promise<RunMeta> {
+    const e = this.engines.get(runId);
+    if (!e) return Promise.reject(new RunError(`Run ${runId} is not active in this session.`));
+    return e.done;
+  }
+
+  get(runId: string): RunMeta | undefined {
+    return this.engines.get(runId)?.meta;
+  }
+
+  /** Runs of a task: stored ones, with the live state of those this session is running. */
+  list(taskDir: string): RunMeta[] {
+    return new RunStore(taskDir).list().map((m) => this.engines.get(m.runId)?.meta ?? m);
+  }
+
+  /** Queue position (0 = running or next) of a waiting run, or -1. */
+  position(runId: string): number {
+    const e = this.engines.get(runId);
+    return e ? (this.lanes.get(e.targetName) ?? []).indexOf(e) : -1;
+  }
+
+  /**
+   * After a reload: re-attach to runs an earlier session launched and queue again those that were waiting.
+   * Runs of a target that no longer exists are left as they are (with a log line).
+   */
+  resume(taskDir: string): RunMeta[] {
+    const store = new RunStore(taskDir);
+    const resumed: RunMeta[] = [];
+    // Launched runs first: they hold their targets, so waiting runs queue up behind them.
+    const metas = store.list().sort((a, b) => Number(a.state === 'queued') - Number(b.state === 'queued'));
+    for (const m of metas) {
+      if (TERMINAL_STATES.includes(m.state) || this.engines.has(m.runId)) continue;
+      const target = this.o.targets().find((t) => t.name === m.target);
+      if (!target) {
+        this.o.log?.(`run ${m.runId}: target '${m.target}' is no longer configured; not re-attaching`);
+        continue;
+      }
+      const e = this.engine(store, target, m);
+      if (m.state === 'queued') this.push(e);
+      else {
+        // The lane is busy with this run until it ends.
+        const lane = this.lanes.get(target.name) ?? [];
+        this.lanes.set(target.name, lane);
+        lane.unshift(e);
+        void e.attach().finally(() => this.advance(target.name, e));
+      }
+      resumed.push(m);
+    }
+    return resumed;
+  }
+
+  /** Stop watching every run (they keep running on their boxes). */
+  dispose(): void {
+    for (const e of this.engines.values()) e.detach();
+    this.listeners.clear();
+  }
+}

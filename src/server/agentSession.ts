@@ -1,0 +1,160 @@
+// Hosts agent sessions in the language server: builds the backend and the loop, and implements the loop's host
+// through the client (readScript / applyEdit / review / run requests). Sessions are persisted to the task's
+// transcript as they go.
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import {
+  CancellationTokenSource, type Connection, ResponseError, ErrorCodes, TextDocumentEdit,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ModelBackend } from '../core/agent/backends/backend';
+import { OpenAIBackend } from '../core/agent/backends/openai';
+import { ReplayBackend, loadGroundTruthDiff } from '../core/agent/backends/replay';
+import { saveCheckpoint } from '../core/agent/checkpoints';
+import { lineEdits } from '../core/agent/editFormat';
+import { loadAgentHints, assertAgentLevel } from '../core/agent/hints';
+import { type AgentHost, AgentLoop } from '../core/agent/loop';
+import { checkScript } from '../core/agent/rules';
+import { appendEvent, saveTurnScript } from '../core/agent/transcript';
+import type { AgentEvent, AgentEventBody, Budget } from '../core/agent/types';
+import {
+  AgentEventNotification, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
+  RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, encodeEditLabel,
+} from '../shared/agentProtocol';
+import { baselineText, loadTask } from './taskLookup';
+
+function tokenFor(signal: AbortSignal) {
+  const source = new CancellationTokenSource();
+  if (signal.aborted) source.cancel();
+  else signal.addEventListener('abort', () => source.cancel(), { once: true });
+  return source.token;
+}
+
+/** A model the user has in VS Code (vscode.lm), reached through the client. */
+class LmProxyBackend implements ModelBackend {
+  constructor(
+    private readonly connection: Connection,
+    private readonly deltas: Map<string, (text: string) => void>,
+    private readonly selector: { id?: string; vendor?: string; family?: string },
+    readonly label: string,
+  ) {}
+  async chat(messages: Parameters<ModelBackend['chat']>[0], opts: Parameters<ModelBackend['chat']>[1] = {}) {
+    const requestId = randomUUID();
+    this.deltas.set(requestId, (t) => opts.onDelta?.(t, 'content'));
+    try {
+      const token = opts.signal ? tokenFor(opts.signal) : undefined;
+      return await this.connection.sendRequest(LmChatRequest, { requestId, selector: this.selector, messages }, token);
+    } finally {
+      this.deltas.delete(requestId);
+    }
+  }
+}
+
+function validBudget(b: Budget): Budget {
+  const n = (x: unknown, name: string) => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new ResponseError(ErrorCodes.InvalidParams, `budget.${name} must be a positive integer`);
+    return x;
+  };
+  return { iterations: n(b?.iterations, 'iterations'), runs: n(b?.runs, 'runs'), tokens: n(b?.tokens, 'tokens') };
+}
+
+export class AgentSessions {
+  private current: { loop: AgentLoop; sessionId: string; emit: (e: AgentEventBody) => void } | undefined;
+  private readonly lmDeltas = new Map<string, (text: string) => void>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly python: () => string | false | undefined,
+  ) {}
+
+  register(): void {
+    this.connection.onRequest(StartAgentRequest, (p) => this.start(p));
+    this.connection.onNotification(StopAgentNotification, (p) => this.current?.loop.stop(p.reason));
+    this.connection.onNotification(RunStartedNotification, (p) => this.current?.emit({ type: 'run-start', turn: p.turn, runId: p.runId, target: p.target }));
+    this.connection.onNotification(LmDeltaNotification, (p) => this.lmDeltas.get(p.requestId)?.(p.text));
+  }
+
+  private start(p: StartAgentParams): { sessionId: string } {
+    if (this.current) throw new ResponseError(ErrorCodes.InvalidRequest, 'An agent session is already running; stop it first.');
+    const info = loadTask(p.taskDir);
+    if (!info) throw new ResponseError(ErrorCodes.InvalidParams, `${p.taskDir} is not a task folder (no .speedrun/task.json).`);
+    const budget = validBudget(p.budget);
+    const { task } = info;
+    let backend: ModelBackend & { exhausted?: boolean };
+    let hints: ReturnType<typeof loadAgentHints> = [];
+    const replay = p.backend.kind === 'replay';
+    if (p.backend.kind === 'replay') {
+      // The one path that reads level 0, and only because the user chose the replay explicitly.
+      backend = new ReplayBackend(loadGroundTruthDiff(task.benchmarkPath, task.fromRecord), task);
+    } else {
+      p.hintLevels.forEach((l) => assertAgentLevel(l));
+      hints = loadAgentHints(task.benchmarkPath, task.fromRecord, p.hintLevels);
+      backend =
+        p.backend.kind === 'openai'
+          ? new OpenAIBackend({ baseUrl: p.backend.baseUrl, model: p.backend.model, apiKey: p.apiKey, temperature: p.backend.temperature })
+          : new LmProxyBackend(this.connection, this.lmDeltas, p.backend.selector, `VS Code language model · ${p.backend.label}`);
+    }
+    const sessionId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+    const emit = (body: AgentEventBody) => {
+      const e = { ...body, sessionId, at: new Date().toISOString() } as AgentEvent;
+      try {
+        appendEvent(p.taskDir, e);
+      } catch (err) {
+        this.connection.console.error(`cannot write the transcript: ${(err as Error).message}`);
+      }
+      void this.connection.sendNotification(AgentEventNotification, e);
+    };
+    const host = this.host(p, sessionId, emit, () => baselineText(loadTask(p.taskDir) ?? info));
+    const loop = new AgentLoop(host, { task, hints, backend, budget, enforceRules: !replay });
+    this.current = { loop, sessionId, emit };
+    emit({
+      type: 'session',
+      backend: backend.label,
+      model: p.backend.kind === 'openai' ? p.backend.model : p.backend.kind === 'vscode-lm' ? p.backend.label : undefined,
+      hintLevels: replay ? [] : [...p.hintLevels].sort(),
+      hintFiles: hints.map((h) => h.name),
+      target: p.target,
+      budget,
+      taskId: task.taskId,
+      replay,
+    });
+    loop
+      .run()
+      .catch((e) => this.connection.console.error(`agent loop failed: ${(e as Error).stack ?? e}`))
+      .finally(() => {
+        if (this.current?.sessionId === sessionId) this.current = undefined;
+      });
+    return { sessionId };
+  }
+
+  private host(p: StartAgentParams, sessionId: string, emit: (e: AgentEventBody) => void, baseline: () => string | undefined): AgentHost {
+    const c = this.connection;
+    const uri = p.scriptUri || pathToFileURL(`${p.taskDir}/train_gpt2.py`).href;
+    return {
+      readScript: () => c.sendRequest(ReadScriptRequest, { uri }),
+      applyEdit: async (e) => {
+        const doc = TextDocument.create(uri, 'python', e.version, e.before);
+        const edits = lineEdits(e.before, e.after).map((x) => ({
+          range: { start: doc.positionAt(x.start), end: doc.positionAt(x.end) },
+          newText: x.newText,
+        }));
+        const r = await c.workspace.applyEdit({
+          label: encodeEditLabel({ turn: e.turn, checkpoint: e.checkpoint, kind: e.kind }),
+          edit: { documentChanges: [TextDocumentEdit.create({ uri, version: e.version }, edits)] },
+        });
+        return { applied: r.applied, reason: r.failureReason };
+      },
+      checkpoint: async (turn, text) =>
+        saveCheckpoint(p.taskDir, text, { turn, sessionId, label: `before agent turn ${turn}` }).n,
+      checkRules: (text) => checkScript(text, baseline(), { python: this.python() }),
+      review: async (turn, summary, signal) => (await c.sendRequest(ReviewTurnRequest, { turn, summary }, tokenFor(signal))).decision,
+      revert: async (turn, reason) => {
+        const r = await c.sendRequest(RevertTurnRequest, { turn, reason });
+        if (!r.restored && r.message) emit({ type: 'note', turn, text: r.message });
+      },
+      run: (turn, signal) => c.sendRequest(RunScriptRequest, { taskDir: p.taskDir, turn, target: p.target }, tokenFor(signal)),
+      saveTurn: (turn, text) => saveTurnScript(p.taskDir, sessionId, turn, text),
+      emit,
+    };
+  }
+}
