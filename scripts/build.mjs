@@ -1,6 +1,6 @@
 // Bundles the extension, the CLI, the language server and the dashboard with esbuild.
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -27,6 +27,13 @@ const builds = [
 if (!production && existsSync('test/exthost')) {
   const suites = readdirSync('test/exthost').filter((f) => f.endsWith('.ts')).map((f) => `test/exthost/${f}`);
   builds.push({ ...node, sourcemap: 'inline', entryPoints: suites, outdir: 'dist/test/exthost' });
+}
+
+// A production build (npm run package) must not leave a dev build's source maps where .vscodeignore ships them.
+if (production) {
+  for (const dir of ['dist', 'media']) {
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (f.endsWith('.map')) rmSync(`${dir}/${f}`);
+  }
 }
 
 if (watch) {

@@ -6,7 +6,7 @@ import {
   type ChartDataset, type ChartOptions, type Plugin,
 } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import { appendXY, Ema, formatDuration, robustUpper, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
+import { appendXY, Ema, formatDuration, niceCeil, robustUpper, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
 import type { Curve, TrainPoint, ValPointWire } from '../src/shared/protocol';
 import { alpha, type Palette } from './theme';
 
@@ -38,8 +38,10 @@ const refLinePlugin: Plugin<'line'> = {
     ctx.fillStyle = opts.color;
     ctx.font = `600 11px ${Chart.defaults.font.family}`;
     ctx.textAlign = 'right';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(opts.label, right - 4, py - 3);
+    // Label above the line, or below it when the line runs along the top of the plot (under the legend).
+    const above = py - chart.chartArea.top > 16;
+    ctx.textBaseline = above ? 'bottom' : 'top';
+    ctx.fillText(opts.label, right - 4, above ? py - 3 : py + 3);
     ctx.restore();
   },
 };
@@ -120,7 +122,7 @@ export class Charts {
       maintainAspectRatio: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { maxRotation: 0 } },
+        x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { maxRotation: 0, precision: 0 } },
         y: { type: 'linear', title: { display: true, text: yTitle } },
       },
       plugins: {
@@ -213,7 +215,8 @@ export class Charts {
     for (const c of this.all()) {
       const x = c.options.scales!.x!;
       x.title = { display: true, text: axis === 'step' ? 'step' : 'training time' };
-      x.ticks = { maxRotation: 0, callback: axis === 'step' ? undefined : (v) => formatDuration(Number(v) * 1000) };
+      x.ticks = axis === 'step' ? { maxRotation: 0, precision: 0 }
+        : { maxRotation: 0, callback: (v) => formatDuration(Number(v) * 1000).replace(/\.0$/, '') };
       c.resetZoom('none');
     }
   }
@@ -322,7 +325,7 @@ export class Charts {
     y.suggestedMin = ref ?? undefined;
     y.suggestedMax = ref ?? undefined;
     const upper = this.ignoreOutliers ? robustUpper(c.data.datasets.map((d) => (d as LineDs & { _data?: XY[] })._data ?? d.data)) : undefined;
-    y.max = upper === undefined ? undefined : ref === null ? upper : Math.max(upper, ref * 1.02);
+    y.max = upper === undefined ? undefined : ref === null ? upper : Math.max(upper, niceCeil(ref * 1.03, ref * 0.1));
   }
 
   get trainLossShown(): boolean {

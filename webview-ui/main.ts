@@ -317,8 +317,9 @@ class App {
         stat('Step time', 'step-time', hd.stepAvgMs !== null ? `${hd.stepAvgMs.toFixed(2)} ms` : '–',
           this.recordStepMs() !== null ? `record ${t!.toRecord}: ${this.recordStepMs()!.toFixed(2)} ms` : undefined),
         stat('Train time', 'train-time', formatDuration(hd.trainTimeMs)),
-        stat('Projected', 'eta', formatDuration(hd.projectedTrainTimeMs), left),
-        stat('Projected FSR', 'projected-fsr', formatNum(hd.projectedFsr, 2),
+        // Once the run has ended the results card has the real figures.
+        this.isTerminal() ? null : stat('Projected', 'eta', formatDuration(hd.projectedTrainTimeMs), left),
+        this.isTerminal() ? null : stat('Projected FSR', 'projected-fsr', formatNum(hd.projectedFsr, 2),
           t ? `record ${t.toRecord}: ${formatDuration(t.target.trainTimeMs)}` : undefined)));
   }
 
@@ -339,6 +340,7 @@ class App {
     const pass = ended && r.valid;
     const verdict = ended ? (r.valid ? 'Valid' : 'Not valid')
       : r.error ? `${this.stateLabel({ ...this.header!, state: r.state, phase: null })}: ${ERROR_LABELS[r.error.kind]}`
+      : r.failure ? `${this.stateLabel({ ...this.header!, state: r.state, phase: null })} at ${r.failure.stage}`
       : this.stateLabel({ ...this.header!, state: r.state, phase: null });
     this.el.result.className = `card result ${pass ? 'pass' : 'fail'}`;
     const t = this.task;
@@ -366,7 +368,9 @@ class App {
         err.line !== null ? h('div', { class: 'err-where' }, 'at ', h('button', {
           type: 'button', class: 'link', 'data-testid': 'error-link', title: 'Open the script at this line',
           onclick: () => this.post({ type: 'openLine', line: err.line! }),
-        }, `${err.file ? err.file.split(/[\\/]/).pop() : 'train_gpt2.py'}:${err.line}`)) : null) : null);
+        }, `${err.file ? err.file.split(/[\\/]/).pop() : 'train_gpt2.py'}:${err.line}`)) : null)
+        : r.failure ? h('div', { class: 'error', 'data-testid': 'error' },
+          h('div', { class: 'err-msg' }, `${r.failure.stage}: ${r.failure.message}`)) : null);
   }
 
   private renderRuns() {

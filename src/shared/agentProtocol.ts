@@ -65,8 +65,11 @@ export interface AgentEditLabel {
   turn: number;
   /** Checkpoint holding the script as it was before the turn (left side of the live diff). */
   checkpoint: number;
-  /** 'edit': the model's change (animated); 'restore': going back to an earlier attempt (instant). */
-  kind: 'edit' | 'restore';
+  /**
+   * 'edit': the model's change (animated); 'restore': back to an earlier attempt at the start of a turn (instant);
+   * 'final': back to the best attempt when the session ends (instant, saved at once, not reviewed).
+   */
+  kind: 'edit' | 'restore' | 'final';
 }
 
 export function encodeEditLabel(l: AgentEditLabel): string {
@@ -77,8 +80,8 @@ export function decodeEditLabel(label: string | undefined): AgentEditLabel | und
   if (!label?.startsWith(AGENT_EDIT_LABEL)) return undefined;
   try {
     const l = JSON.parse(label.slice(AGENT_EDIT_LABEL.length)) as Partial<AgentEditLabel>;
-    if (typeof l.turn !== 'number' || typeof l.checkpoint !== 'number' || (l.kind !== 'edit' && l.kind !== 'restore')) return undefined;
-    return { turn: l.turn, checkpoint: l.checkpoint, kind: l.kind };
+    if (typeof l.turn !== 'number' || typeof l.checkpoint !== 'number' || !['edit', 'restore', 'final'].includes(l.kind as string)) return undefined;
+    return { turn: l.turn, checkpoint: l.checkpoint, kind: l.kind as AgentEditLabel['kind'] };
   } catch {
     return undefined;
   }

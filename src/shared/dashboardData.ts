@@ -5,18 +5,18 @@ import type { RunRow, TrainPoint, ValPointWire } from './protocol';
 export type XAxis = 'step' | 'time';
 export interface XY { x: number; y: number }
 
-/** x of a point on the chosen axis: the step, or the training clock in seconds. */
-export function xOf(p: { step: number; trainTimeMs: number }, axis: XAxis): number {
-  return axis === 'step' ? p.step : p.trainTimeMs / 1000;
+/** x of a point on the chosen axis: the step, or the training clock in seconds (NaN when unknown). */
+export function xOf(p: { step: number; trainTimeMs: number | null }, axis: XAxis): number {
+  return axis === 'step' ? p.step : p.trainTimeMs === null ? NaN : p.trainTimeMs / 1000;
 }
 
 /**
  * Appends chart points for a series, keeping x strictly increasing as chart.js decimation and its binary
  * searches require. Points without a y (nan in the log) are dropped. On the time axis the first steps of
  * records 4+ go backwards (the clock is reset at step 10), so a point whose x does not advance is dropped too.
- * Returns how many points were added.
+ * Points with an unknown x are dropped as well. Returns how many points were added.
  */
-export function appendXY<P extends { step: number; trainTimeMs: number }>(
+export function appendXY<P extends { step: number; trainTimeMs: number | null }>(
   out: XY[], points: readonly P[], axis: XAxis, y: (p: P) => number | null | undefined,
 ): number {
   const before = out.length;
@@ -132,5 +132,12 @@ export function robustUpper(series: readonly (readonly XY[])[], q = 0.95, maxSam
   ys.sort((a, b) => a - b);
   const hi = ys[Math.floor(q * (ys.length - 1))];
   const lo = ys[0];
-  return hi + Math.max((hi - lo) * 0.08, Math.abs(hi) * 1e-3);
+  return niceCeil(hi + Math.max((hi - lo) * 0.08, Math.abs(hi) * 1e-3), hi - lo);
+}
+
+/** Round up to half a power of ten of the range, so the top of the axis lands on a tick (6.0, not 5.93). */
+export function niceCeil(v: number, range: number): number {
+  if (!(range > 0)) return v;
+  const step = Math.pow(10, Math.floor(Math.log10(range))) / 2;
+  return Math.ceil(v / step - 1e-9) * step;
 }

@@ -21,7 +21,8 @@ export interface TrainPoint {
 export interface ValPointWire {
   step: number;
   totalSteps: number;
-  trainTimeMs: number;
+  /** Null when unknown (a record log without times). */
+  trainTimeMs: number | null;
   valLoss: number | null;
 }
 
@@ -85,7 +86,10 @@ export interface ResultCard {
   /** t_i / t: how many times faster than the starting record. */
   speedup: number | null;
   coverage: Coverage | null;
+  /** The script's error, with its root cause and line. */
   error: RunError | null;
+  /** A failure around the script (connect, preflight, upload, launch, cancel). */
+  failure: { stage: string; message: string } | null;
 }
 
 /** One row of the runs table. */
@@ -163,7 +167,7 @@ export function isTrainPoint(v: unknown): v is TrainPoint {
 }
 
 export function isValPoint(v: unknown): v is ValPointWire {
-  return isObj(v) && isNum(v.step) && isNum(v.totalSteps) && isNum(v.trainTimeMs) && isNumOrNull(v.valLoss);
+  return isObj(v) && isNum(v.step) && isNum(v.totalSteps) && isNumOrNull(v.trainTimeMs) && isNumOrNull(v.valLoss);
 }
 
 function isCurve(v: unknown): v is Curve {
@@ -195,7 +199,8 @@ function isResultCard(v: unknown): v is ResultCard {
   return isObj(v) && isRunState(v.state) && isNumOrNull(v.nSteps) && isNumOrNull(v.trainTimeMs)
     && isNumOrNull(v.valLoss) && isBool(v.valid) && isNumOrNull(v.fsr) && isNumOrNull(v.speedup)
     && (v.coverage === null || (isObj(v.coverage) && isNum(v.coverage.reproduced) && isNum(v.coverage.extra)))
-    && (v.error === null || isRunError(v.error));
+    && (v.error === null || isRunError(v.error))
+    && (v.failure === null || (isObj(v.failure) && isStr(v.failure.stage) && isStr(v.failure.message)));
 }
 
 function isRunRow(v: unknown): v is RunRow {

@@ -1,5 +1,5 @@
 // Diff views against the records and between runs, patch export, and the editor buttons/lenses that open them.
-// The record scripts and run snapshots are served read-only through the `speedrun-ref:` scheme; the working
+// The record scripts and run snapshots are served by a read-only file system, scheme `speedrun-ref:`; the working
 // train_gpt2.py is always shown as the real file, so it stays editable inside the diff editor.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,12 +48,64 @@ function parseRefUri(uri: vscode.Uri): RefTarget {
   throw new CompareError(`not a Speedrun reference: ${uri.toString()}`);
 }
 
-class RefContentProvider implements vscode.TextDocumentContentProvider {
-  provideTextDocumentContent(uri: vscode.Uri): string {
+/**
+ * Serves record scripts and run snapshots as a read-only file system: editors show them locked, and
+ * WorkspaceEdits or writes to them fail (a TextDocumentContentProvider document would accept edits in memory).
+ */
+class RefFileSystem implements vscode.FileSystemProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changed.event;
+
+  private file(uri: vscode.Uri): string {
     const t = parseRefUri(uri);
-    return t.kind === 'record'
+    return t.kind === 'record' ? recordScriptPath(t.benchmark, t.record) : runScriptPath(t.taskDir, t.runId);
+  }
+
+  stat(uri: vscode.Uri): vscode.FileStat {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.file(uri));
+    } catch {
+      throw vscode.FileSystemError.FileNotFound(uri);
+    }
+    return { type: vscode.FileType.File, ctime: st.ctimeMs, mtime: st.mtimeMs, size: st.size, permissions: vscode.FilePermission.Readonly };
+  }
+
+  readFile(uri: vscode.Uri): Uint8Array {
+    const t = parseRefUri(uri);
+    const text = t.kind === 'record'
       ? readRecordScript(t.benchmark, t.record)
       : readText(runScriptPath(t.taskDir, t.runId), `run ${t.runId}'s script snapshot`);
+    return Buffer.from(text, 'utf8');
+  }
+
+  // Records and snapshots never change once written.
+  watch(): vscode.Disposable {
+    return new vscode.Disposable(() => undefined);
+  }
+
+  readDirectory(): [string, vscode.FileType][] {
+    return [];
+  }
+
+  createDirectory(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  writeFile(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  delete(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  rename(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  dispose() {
+    this.changed.dispose();
   }
 }
 
@@ -71,8 +123,8 @@ interface Side {
 }
 
 export function registerCompare(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, workspace: Workspace, runs: Runs) {
-  const provider = new RefContentProvider();
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, provider));
+  const refs = new RefFileSystem();
+  context.subscriptions.push(refs, vscode.workspace.registerFileSystemProvider(REF_SCHEME, refs, { isReadonly: true, isCaseSensitive: true }));
 
   const benchmarkOf = (ctx: TaskContext) => workspace.benchmarkPath() ?? ctx.task.benchmarkPath;
 

@@ -1,6 +1,480 @@
-// PLACEHOLDER: replaced by the helper that owns this area.
+// The dashboard panel: one webview (webview-ui/ bundled into media/dashboard.js) showing one run of the open task.
+// The host owns the data: it replays a run's stored console.log, follows live RunEvents, and posts batched
+// updates after the webview's `ready`. The webview is untrusted input: every message is checked by
+// isWebviewMessage, file paths never come from it, and its CSP allows only our nonce'd script.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-export class DashboardController implements vscode.Disposable {
-  constructor(..._args: unknown[]) {}
-  dispose() {}
+import { TARGET_VAL_LOSS } from '../core/benchmark/types';
+import { compareTask, toCoverage } from '../core/compare';
+import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, toValWire } from '../core/dashboard/model';
+import { parseLogText } from '../core/logs/parser';
+import { loadReferenceCurve } from '../core/logs/reference';
+import type { ValPoint } from '../core/logs/types';
+import { CONSOLE, isRunId, SCRIPT, sha256 } from '../core/runs/store';
+import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../core/runs/types';
+import { dashboardHtml, makeNonce } from '../shared/dashboardHtml';
+import {
+  isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type WebviewMessage,
+} from '../shared/protocol';
+import type { Dashboard, Runs, TaskContext, Workspace } from './services';
+
+export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
+/** Live updates are batched: one message per interval instead of one per log line. */
+const FLUSH_MS = 150;
+const EXPORT_TIMEOUT_MS = 20_000;
+const MAX_OVERLAYS = 8;
+
+interface Shown {
+  ctx: TaskContext;
+  meta: RunMeta;
+  series: RunSeries;
+  /** When the current state began (epoch ms), for the elapsed time while compiling. */
+  stateSince: number | null;
+  coverage?: Coverage | null;
+}
+
+interface PendingExport {
+  target: string;
+  resolve(path: string): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A run id from a command argument: an id, or a Runs view item / meta carrying one. */
+function runIdOf(x: unknown): string | undefined {
+  if (typeof x === 'string') return isRunId(x) ? x : undefined;
+  if (!x || typeof x !== 'object') return undefined;
+  const o = x as { runId?: unknown; meta?: unknown; run?: unknown; id?: unknown };
+  return runIdOf(o.runId) ?? runIdOf(o.meta) ?? runIdOf(o.run) ?? runIdOf(o.id);
+}
+
+const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
+
+export class DashboardController implements Dashboard, vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private shown: Shown | undefined;
+  /** Opened without a run id: show the newest run of the task as runs start. */
+  private follow = true;
+  private overlayIds: string[] = [];
+  private readonly recordCurves = new Map<string, Promise<Curve[]>>();
+  private readonly runVal = new Map<string, { size: number; val: ValPoint[] }>();
+  private readonly exports = new Map<string, PendingExport>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private dirty = { header: false, result: false, runs: false };
+  private readonly media: vscode.Uri;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly runs: Runs,
+    private readonly workspace: Workspace,
+  ) {
+    this.media = vscode.Uri.joinPath(context.extensionUri, 'media');
+    this.disposables.push(
+      vscode.commands.registerCommand('speedrun.openDashboard', (arg?: unknown) => this.show(runIdOf(arg))),
+      vscode.commands.registerCommand('speedrun.exportDashboard', (format?: unknown, target?: unknown) =>
+        this.exportCommand(format, target)),
+      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const runId = runIdOf(state);
+          this.attach(panel);
+          this.follow = !runId;
+          this.select(runId);
+        },
+      }),
+      runs.onDidEvent((e) => this.onRunEvent(e)),
+      workspace.onDidChange(() => {
+        if (this.panel && this.shown?.ctx.taskDir !== workspace.current()?.taskDir) {
+          this.follow = true;
+          this.select(undefined);
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('speedrun.recordsPath')) return;
+        this.recordCurves.clear();
+        void this.sendInit();
+      }),
+    );
+  }
+
+  /** Opens (or reveals) the dashboard on a run; without an id, on the task's newest run. */
+  show(runId?: string): void {
+    if (!this.workspace.current()) {
+      void vscode.window.showInformationMessage('Open a task first: the dashboard shows the runs of the open task.');
+      return;
+    }
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+    } else {
+      this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Speedrun Dashboard',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {}));
+    }
+    this.follow = !runId;
+    this.select(runId);
+  }
+
+  /** The run the panel shows, if any (for tests and other areas). */
+  get shownRunId(): string | undefined {
+    return this.shown?.meta.runId;
+  }
+
+  // ---- panel ------------------------------------------------------------------------------------------
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.detach();
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = vscode.Uri.joinPath(this.media, 'speedrun.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [this.media] };
+    const webview = panel.webview;
+    webview.html = dashboardHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'dashboard.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'dashboard.css')).toString(),
+    });
+    this.panelDisposables.push(
+      webview.onDidReceiveMessage((m: unknown) => {
+        if (!isWebviewMessage(m)) {
+          this.log.warn('dashboard: ignored a malformed message from the webview');
+          return;
+        }
+        void this.onMessage(m).catch((e) => this.log.error(`dashboard: ${(e as Error).message}`));
+      }),
+      // Without retainContextWhenHidden a hidden webview is discarded; it posts `ready` again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        if (this.panel === panel) this.detach(false);
+      }),
+    );
+  }
+
+  private detach(dispose = true): void {
+    const panel = this.panel;
+    this.panel = undefined;
+    this.ready = false;
+    this.shown = undefined;
+    for (const d of this.panelDisposables) d.dispose();
+    this.panelDisposables = [];
+    for (const [id, p] of this.exports) {
+      clearTimeout(p.timer);
+      p.reject(new Error('the dashboard was closed'));
+      this.exports.delete(id);
+    }
+    if (dispose) panel?.dispose();
+  }
+
+  private post(m: HostMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  // ---- which run ----------------------------------------------------------------------------------------
+
+  private metaOf(ctx: TaskContext, runId: string): RunMeta | undefined {
+    return this.runs.get(runId) ?? this.runs.list(ctx.taskDir).find((m) => m.runId === runId);
+  }
+
+  private newestRun(ctx: TaskContext): string | undefined {
+    const all = this.runs.list(ctx.taskDir);
+    return all.reduce<RunMeta | undefined>((a, m) => (!a || m.createdAt > a.createdAt ? m : a), undefined)?.runId;
+  }
+
+  /** Shows a run (or the newest) of the open task: replays its stored log, then follows its events. */
+  private select(runId: string | undefined): void {
+    const ctx = this.workspace.current();
+    const id = ctx && (runId ?? this.newestRun(ctx));
+    const meta = ctx && id ? this.metaOf(ctx, id) : undefined;
+    if (!ctx || !meta) {
+      if (runId) this.log.warn(`dashboard: run ${runId} not found in the open task`);
+      this.shown = undefined;
+      if (this.panel) this.panel.title = 'Speedrun Dashboard';
+      return;
+    }
+    this.shown = {
+      ctx,
+      meta,
+      series: new RunSeries(this.readHistory(ctx, meta)),
+      stateSince: Date.parse(meta.startedAt ?? meta.createdAt) || null,
+    };
+    this.overlayIds = this.overlayIds.filter((o) => o !== meta.runId);
+    if (this.panel) this.panel.title = `Dashboard · ${meta.runId}`;
+    void this.sendInit();
+  }
+
+  /** The run's stored console output, parsed. Read synchronously: the run engine appends to the file before it
+   * emits the matching events, so nothing can fall between this read and the events that follow. */
+  private readHistory(ctx: TaskContext, meta: RunMeta) {
+    const file = path.join(this.runs.runDir(ctx.taskDir, meta.runId), CONSOLE);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch {
+      return undefined;
+    }
+    const outcome = isTerminal(meta)
+      ? { exitCode: meta.exitCode ?? null, cancelled: meta.state === 'cancelled', timedOut: meta.state === 'timed-out' }
+      : undefined;
+    return parseLogText(bytes, undefined, outcome);
+  }
+
+  private async sendInit(): Promise<void> {
+    const s = this.shown;
+    if (!s || !this.ready) return;
+    const curves = await this.recordCurvesFor(s.ctx);
+    if (s !== this.shown || !this.ready) return;
+    s.series.takePending(); // everything goes in the init
+    this.dirty = { header: false, result: false, runs: false };
+    this.post({
+      type: 'init',
+      task: taskInfo(s.ctx.task),
+      header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince),
+      targetValLoss: TARGET_VAL_LOSS,
+      train: s.series.train.map(toTrainWire),
+      val: s.series.val.map(toValWire),
+      curves,
+      runs: this.rows(s.ctx),
+      result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)),
+    });
+    if (this.overlayIds.length) this.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
+  }
+
+  private rows(ctx: TaskContext) {
+    return this.runs.list(ctx.taskDir).map((m) => runRow(m, ctx.task));
+  }
+
+  /** Reproduction coverage of an ended run's script against the reference change; null when not computable. */
+  private coverage(s: Shown): Coverage | null {
+    if (!isTerminal(s.meta)) return null;
+    if (s.coverage === undefined) {
+      try {
+        s.coverage = toCoverage(compareTask({
+          taskDir: s.ctx.taskDir, runId: s.meta.runId, benchmarkPath: this.workspace.benchmarkPath() ?? s.ctx.task.benchmarkPath,
+        }).result);
+      } catch (e) {
+        this.log.info(`dashboard: no reproduction coverage for run ${s.meta.runId}: ${(e as Error).message}`);
+        s.coverage = null;
+      }
+    }
+    return s.coverage;
+  }
+
+  /** The reference record's (i+1) and the starting record's (i) curves: from their logs, or their end points. */
+  private recordCurvesFor(ctx: TaskContext): Promise<Curve[]> {
+    const recordsPath = vscode.workspace.getConfiguration('speedrun').get<string>('recordsPath') || null;
+    const t = ctx.task;
+    const key = `${t.fromRecord}>${t.toRecord}`;
+    let p = this.recordCurves.get(key);
+    if (!p) {
+      const load = async (record: number, endpoint: typeof t.target, kind: 'reference' | 'start') => {
+        const c = await loadReferenceCurve({ record, recordsPath, endpoint });
+        return c.points.length
+          ? [curve(`record-${record}`, `record ${record} (${kind})`, kind, c.points, c.source === 'endpoint')] : [];
+      };
+      p = Promise.all([load(t.toRecord, t.target, 'reference'), load(t.fromRecord, t.baseline, 'start')]).then((c) => c.flat());
+      this.recordCurves.set(key, p);
+    }
+    return p;
+  }
+
+  /** Validation curves of the runs picked for overlay (parsed from their logs, cached by file size). */
+  private overlayCurves(ctx: TaskContext): Curve[] {
+    const out: Curve[] = [];
+    for (const id of this.overlayIds) {
+      const meta = this.metaOf(ctx, id);
+      if (!meta) continue;
+      const file = path.join(this.runs.runDir(ctx.taskDir, id), CONSOLE);
+      let size: number;
+      try {
+        size = fs.statSync(file).size;
+      } catch {
+        continue;
+      }
+      let cached = this.runVal.get(id);
+      if (!cached || cached.size !== size) {
+        cached = { size, val: parseLogText(fs.readFileSync(file)).val };
+        this.runVal.set(id, cached);
+      }
+      out.push(curve(id, `run ${id}`, 'run', cached.val, false));
+    }
+    return out;
+  }
+
+  // ---- live events ----------------------------------------------------------------------------------------
+
+  private onRunEvent(e: RunEvent): void {
+    if (!this.panel) return;
+    const s = this.shown;
+    if (e.type === 'state' || e.type === 'ended') this.dirty.runs = true;
+    if (s && e.runId === s.meta.runId) {
+      if (e.type === 'log') {
+        if (s.series.add(e.event)) this.dirty.header = true;
+      } else if (e.type === 'state') {
+        if (e.state !== s.meta.state) s.stateSince = Date.now();
+        s.meta = { ...s.meta, state: e.state };
+        this.dirty.header = true;
+      } else if (e.type === 'ended') {
+        s.meta = e.meta;
+        this.dirty.header = this.dirty.result = true;
+      }
+    } else if (this.follow && e.type === 'state' && (!s || isTerminal(s.meta)) && !TERMINAL_STATES.includes(e.state)) {
+      // A new run of the open task started while the shown one is over: follow it.
+      const ctx = this.workspace.current();
+      if (ctx && this.runs.list(ctx.taskDir).some((m) => m.runId === e.runId)) {
+        this.select(e.runId);
+        return;
+      }
+    }
+    if (e.type !== 'output') this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const s = this.shown;
+    if (!s || !this.ready) return; // the next `ready` sends a full init
+    const { train, val } = s.series.takePending();
+    if (train.length || val.length) this.post({ type: 'append', runId: s.meta.runId, train, val });
+    if (this.dirty.header) this.post({ type: 'header', header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince) });
+    if (this.dirty.result) this.post({ type: 'result', result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)) });
+    if (this.dirty.runs) this.post({ type: 'runs', runs: this.rows(s.ctx) });
+    this.dirty = { header: false, result: false, runs: false };
+  }
+
+  // ---- messages from the webview ------------------------------------------------------------------------------
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    const s = this.shown;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        await this.sendInit();
+        return;
+      case 'openLine':
+        if (s) await this.openScriptLine(s, m.line);
+        return;
+      case 'openRun':
+        this.follow = false;
+        this.select(m.runId);
+        return;
+      case 'compareRuns':
+        if (s) await vscode.commands.executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);
+        return;
+      case 'setOverlays':
+        this.overlayIds = m.runIds.filter((id) => id !== s?.meta.runId).slice(0, MAX_OVERLAYS);
+        if (s) this.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
+        return;
+      case 'exportData': {
+        if (m.requestId !== undefined) {
+          const p = this.exports.get(m.requestId);
+          if (!p) return;
+          this.exports.delete(m.requestId);
+          clearTimeout(p.timer);
+          try {
+            writeExport(p.target, m.format, m.data);
+            p.resolve(p.target);
+          } catch (e) {
+            p.reject(e as Error);
+          }
+          return;
+        }
+        const target = await this.askExportPath(m.format);
+        if (!target) return;
+        writeExport(target, m.format, m.data);
+        void vscode.window.showInformationMessage(`Saved ${path.basename(target)}`);
+        return;
+      }
+    }
+  }
+
+  /** Opens train_gpt2.py at a line: the working copy if it is still the script that ran, else the run's snapshot. */
+  private async openScriptLine(s: Shown, line: number): Promise<void> {
+    let file = s.ctx.scriptPath;
+    const snapshot = path.join(this.runs.runDir(s.ctx.taskDir, s.meta.runId), SCRIPT);
+    let changed = false;
+    try {
+      changed = sha256(fs.readFileSync(file)) !== s.meta.scriptSha256 && fs.existsSync(snapshot);
+    } catch {
+      changed = fs.existsSync(snapshot);
+    }
+    if (changed) file = snapshot;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const pos = new vscode.Position(Math.min(line, doc.lineCount) - 1, 0);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+    if (changed) {
+      void vscode.window.showInformationMessage(`train_gpt2.py has changed since run ${s.meta.runId}: showing the script as it ran.`);
+    }
+  }
+
+  // ---- export ---------------------------------------------------------------------------------------------
+
+  private async askExportPath(format: ExportFormat): Promise<string | undefined> {
+    const s = this.shown;
+    const name = `${s ? `run-${s.meta.runId}` : 'dashboard'}${format === 'png' ? '-charts.png' : '.csv'}`;
+    const uri = await vscode.window.showSaveDialog({
+      title: format === 'png' ? 'Export the dashboard charts as PNG' : 'Export the run\'s data as CSV',
+      defaultUri: s ? vscode.Uri.file(path.join(s.ctx.taskDir, name)) : undefined,
+      filters: format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
+    });
+    return uri?.fsPath;
+  }
+
+  /**
+   * `speedrun.exportDashboard [format] [targetPath]`: writes the charts (png) or the data (csv) of the shown run.
+   * Without a path it asks where to save. Resolves with the path written.
+   */
+  private async exportCommand(format?: unknown, target?: unknown): Promise<string | undefined> {
+    if (!this.panel || !this.shown) {
+      void vscode.window.showInformationMessage('Open the dashboard on a run first.');
+      return undefined;
+    }
+    let fmt: ExportFormat | undefined = format === 'png' || format === 'csv' ? format : undefined;
+    fmt ??= (await vscode.window.showQuickPick(
+      [{ label: 'Charts as PNG', fmt: 'png' as const }, { label: 'Data as CSV', fmt: 'csv' as const }],
+      { title: 'Export the dashboard' }))?.fmt;
+    if (!fmt) return undefined;
+    const file = typeof target === 'string' && target ? path.resolve(target) : await this.askExportPath(fmt);
+    if (!file) return undefined;
+    if (!this.ready) this.panel.reveal(undefined, true);
+    await this.whenReady();
+    const requestId = randomBytes(8).toString('hex');
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.exports.delete(requestId);
+        reject(new Error('the dashboard did not answer the export request'));
+      }, EXPORT_TIMEOUT_MS);
+      this.exports.set(requestId, { target: file, resolve, reject, timer });
+      this.post({ type: 'requestExport', requestId, format: fmt! });
+    });
+  }
+
+  private async whenReady(): Promise<void> {
+    const deadline = Date.now() + EXPORT_TIMEOUT_MS;
+    while (!this.ready) {
+      if (!this.panel || Date.now() > deadline) throw new Error('the dashboard is not open');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.detach();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Writes an export from the webview: CSV text, or a PNG given as a data URL (checked, then decoded). */
+function writeExport(target: string, format: ExportFormat, data: string): void {
+  if (format === 'csv') {
+    fs.writeFileSync(target, data);
+    return;
+  }
+  const prefix = 'data:image/png;base64,';
+  if (!data.startsWith(prefix)) throw new Error('the dashboard sent something that is not a PNG');
+  fs.writeFileSync(target, Buffer.from(data.slice(prefix.length), 'base64'));
 }

@@ -44,6 +44,13 @@ type TaskNode = { kind: 'task'; report: TaskReport };
 type HintNode = { kind: 'hint'; hint: HintFile } | { kind: 'hidden-ground-truth' } | { kind: 'info'; text: string };
 
 const secs = (m: Metrics | undefined) => (m ? formatDuration(m.trainTimeMs) : '?');
+/** Compact times for the narrow tree: "49:28", "4:50", "28.0 s". */
+function clock(ms: number | undefined): string {
+  if (ms === undefined) return '?';
+  if (Math.abs(ms) < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.trunc(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
 
 export class TaskWorkspace implements Workspace, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TaskContext | undefined>();
@@ -448,9 +455,9 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
 
   getTreeItem({ report: t }: TaskNode): vscode.TreeItem {
     const open = this.ws.current()?.task.taskId === t.id;
-    const item = new vscode.TreeItem(`Task ${t.id}: record ${t.fromRecord} → ${t.toRecord}`);
+    const item = new vscode.TreeItem(`Task ${t.id}: ${t.fromRecord} → ${t.toRecord}`);
     item.id = `task-${t.id}`;
-    item.description = `${secs(t.baseline)} → ${secs(t.target)} · gap ${formatDuration(t.gapMs)}${open ? ' · open' : ''}`;
+    item.description = `${clock(t.baseline?.trainTimeMs)} → ${clock(t.target?.trainTimeMs)} · gap ${clock(t.gapMs)}${open ? ' · open' : ''}`;
     item.iconPath = !t.complete
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : t.warnings.length
@@ -463,9 +470,9 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
     const rec = getRecord(t.fromRecord);
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Task ${t.id}**: start from record ${t.fromRecord}, reach record ${t.toRecord}'s time with val loss ≤ 3.28.\n\n`);
-    md.appendMarkdown('| | steps | val loss | train time |\n|---|---|---|---|\n');
-    md.appendMarkdown(`| record ${t.fromRecord} | ${t.baseline?.steps ?? '?'} | ${t.baseline?.valLoss ?? '?'} | ${secs(t.baseline)} |\n`);
-    md.appendMarkdown(`| record ${t.toRecord} | ${t.target?.steps ?? '?'} | ${t.target?.valLoss ?? '?'} | ${secs(t.target)} |\n\n`);
+    md.appendMarkdown('| record | steps | val loss | train time |\n|---|---|---|---|\n');
+    md.appendMarkdown(`| ${t.fromRecord} (baseline) | ${t.baseline?.steps ?? '?'} | ${t.baseline?.valLoss ?? '?'} | ${secs(t.baseline)} |\n`);
+    md.appendMarkdown(`| ${t.toRecord} (target) | ${t.target?.steps ?? '?'} | ${t.target?.valLoss ?? '?'} | ${secs(t.target)} |\n\n`);
     md.appendMarkdown(`Gap ${formatDuration(t.gapMs)} · hints ${t.hintLevels.join(', ') || 'none'} · torch ${rec?.torch} · ${rec?.minTrainShards} train shards\n\n`);
     for (const m of t.missing) md.appendMarkdown(`- $(error) missing: ${m}\n`);
     for (const w of t.warnings) md.appendMarkdown(`- $(warning) ${w}\n`);

@@ -105,6 +105,7 @@ suite('dashboard webview (harness)', function () {
       type: 'result', result: {
         state: 'failed', nSteps: null, trainTimeMs: null, valLoss: null, valid: false, fsr: null, speedup: null, coverage: null,
         error: { kind: 'oom', message: 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB', file: '/runs/x/train_gpt2.py', line: 321 },
+        failure: null,
       },
     });
     await d.testState();
@@ -118,7 +119,7 @@ suite('dashboard webview (harness)', function () {
   test('shows a finished run: verdict, FSR, speedup, coverage', async () => {
     const init = sampleInit(3000);
     init.header = sampleHeader({ state: 'finished', phase: 'finished', step: 3000, totalSteps: 3000, stepAvgMs: 45, trainTimeMs: 135_000 });
-    init.result = { state: 'finished', nSteps: 3000, trainTimeMs: 135_000, valLoss: 3.2772, valid: true, fsr: 2.42, speedup: 1.644, coverage: { reproduced: 0.62, extra: 0.1 }, error: null };
+    init.result = { state: 'finished', nSteps: 3000, trainTimeMs: 135_000, valLoss: 3.2772, valid: true, fsr: 2.42, speedup: 1.644, coverage: { reproduced: 0.62, extra: 0.1 }, error: null, failure: null };
     await d.post(init);
     await d.testState();
     assert.equal(await d.page.locator('[data-testid=verdict]').innerText(), 'Valid');

@@ -39,16 +39,30 @@ async function textOf(uri: vscode.Uri): Promise<string> {
   return (await vscode.workspace.openTextDocument(uri)).getText();
 }
 
-function addRun(taskDir: string, runId: string, script: string) {
-  const dir = path.join(taskDir, '.speedrun/runs', runId);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'train_gpt2.py'), script);
+/** Replaces the whole file through the editor and saves, so the document and the disk agree. */
+async function setText(file: string, text: string) {
+  const doc = await vscode.workspace.openTextDocument(file);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(0, 0, doc.lineCount, 0), text);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+  assert.ok(await doc.save());
+  assert.equal(fs.readFileSync(file, 'utf8'), text);
 }
 
 suite('compare', () => {
+  const made: string[] = [];
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // Leave the task as other suites expect it: no runs or patches of ours.
+    for (const p of made) fs.rmSync(p, { recursive: true, force: true });
   });
+
+  function addRun(taskDir: string, runId: string, script: string) {
+    const dir = path.join(taskDir, '.speedrun/runs', runId);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'train_gpt2.py'), script);
+    made.push(dir);
+  }
 
   test('registers its commands', async () => {
     await taskWorkspace();
@@ -79,14 +93,24 @@ suite('compare', () => {
   test('the reference side is read-only; the working side stays editable', async () => {
     await vscode.commands.executeCommand('speedrun.compareWithReference', { confirmed: true });
     const input = diffTab('record 13 (reference) ↔ train_gpt2.py');
-    assert.notEqual(vscode.workspace.fs.isWritableFileSystem('speedrun-ref'), true);
+    assert.equal(vscode.workspace.fs.isWritableFileSystem('speedrun-ref'), false);
 
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(input.original, Buffer.from('x'))), /NoPermissions|permission/i);
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.delete(input.original)), /NoPermissions|permission/i);
+    // The editor refuses typing (test/e2e/compare.e2e.ts); an extension's in-memory edit cannot be saved.
     const ref = await vscode.workspace.openTextDocument(input.original);
+    await vscode.window.showTextDocument(ref, { preview: true });
     const refEdit = new vscode.WorkspaceEdit();
     refEdit.insert(ref.uri, new vscode.Position(0, 0), '# tampered\n');
-    assert.equal(await vscode.workspace.applyEdit(refEdit), false, 'an edit of the reference must fail');
+    await vscode.workspace.applyEdit(refEdit);
+    try {
+      assert.equal(await ref.save(), false, 'saving the reference must fail');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
     assert.equal(ref.getText(), record(13));
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(input.original, Buffer.from('x'))));
+    assert.equal(ref.isDirty, false);
+    assert.equal(fs.readFileSync(path.join(FIXTURE, 'workspace_templates/nanogpt_speedrun/record_13/train_gpt2.py'), 'utf8'), record(13));
 
     const working = await vscode.workspace.openTextDocument(input.modified);
     const ok = new vscode.WorkspaceEdit();
@@ -117,9 +141,8 @@ suite('compare', () => {
     try {
       assert.ok((await titles()).includes('$(git-compare) My changes: +2 −1'), JSON.stringify(await titles()));
     } finally {
-      await vscode.commands.executeCommand('workbench.action.files.revert', uri);
+      await setText(ctx.scriptPath, record(12));
     }
-    assert.equal(doc.getText(), record(12));
   });
 
   test('Compare Two Runs diffs the two snapshots, read-only', async () => {
@@ -137,11 +160,10 @@ suite('compare', () => {
   test('Export Patch writes a patch against record 12 that applies back', async () => {
     const ctx = (await taskWorkspace()).current()!;
     const working = record(12).replace('1875', '1700');
-    fs.writeFileSync(ctx.scriptPath, working);
-    const doc = await vscode.workspace.openTextDocument(ctx.scriptPath);
-    await vscode.commands.executeCommand('workbench.action.files.revert', doc.uri);
+    await setText(ctx.scriptPath, working);
     try {
       const out = path.join(ctx.taskDir, 'attempt.patch');
+      made.push(out);
       assert.equal(await vscode.commands.executeCommand('speedrun.exportPatch', out), out);
       const patch = fs.readFileSync(out, 'utf8');
       assert.match(patch, /^--- a\/train_gpt2\.py\trecord 12$/m);
@@ -149,10 +171,11 @@ suite('compare', () => {
 
       addRun(ctx.taskDir, 'r3', record(13));
       const runOut = path.join(ctx.taskDir, 'r3.patch');
+      made.push(runOut);
       await vscode.commands.executeCommand('speedrun.exportPatch', { runId: 'r3', target: runOut });
       assert.equal(applyPatch(record(12), fs.readFileSync(runOut, 'utf8')), record(13));
     } finally {
-      fs.writeFileSync(ctx.scriptPath, record(12));
+      await setText(ctx.scriptPath, record(12));
     }
   });
 });

@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { RunStore } from '../../src/core/runs/store';
 import type { RunMeta } from '../../src/core/runs/types';
 import { ensureUser, startSshd, type Sshd } from '../support/sshd';
-import { harness, liveInGroup, liveUnder, makeShards, makeTask } from '../support/runFixture';
+import { harness, liveInGroup, liveUnder, makeShards, makeTask, removeTemps, tempDir } from '../support/runFixture';
 
 /** Every `step:k/N` train line of a log, in order. */
 function trainSteps(log: string): number[] {
-  return [...log.matchAll(/^step:(\d+)\/\d+ train_time/gm)].map((m) => Number(m[1]));
+  return [...log.matchAll(/^step:(\d+)\/\d+ (?:train_loss:\S+ )?train_time/gm)].map((m) => Number(m[1]));
 }
 
 function pgidOf(meta: RunMeta): number {
@@ -30,6 +30,7 @@ suite('integration: runs over real sshd', function () {
   });
   suiteTeardown(async () => {
     await s?.stop();
+    removeTemps();
   });
 
   const fast = { SIM_SPEEDUP: '400', SIM_COMPILE_SECONDS: '20' };
@@ -204,9 +205,8 @@ suite('integration: runs over real sshd', function () {
   test('the lock on the box keeps a second editor waiting until the first run ends', async () => {
     const task1 = makeTask({ steps: 60, valEvery: 30 });
     const task2 = makeTask({ steps: 20, valEvery: 10 });
-    const env = { SIM_SPEEDUP: '60', SIM_COMPILE_SECONDS: '1' };
-    const ed1 = harness(s, { target: { ...shards, env } });
-    const ed2 = harness(s, { target: { ...shards, env } });
+    const ed1 = harness(s, { target: { ...shards, env: { SIM_SPEEDUP: '4', SIM_COMPILE_SECONDS: '1' } } });
+    const ed2 = harness(s, { target: { ...shards, env: fast } });
     const a = ed1.manager.enqueue({ taskDir: task1, target: 'box' });
     await ed1.until(a.runId, (e) => e.type === 'state' && e.state === 'training');
     const b = ed2.manager.enqueue({ taskDir: task2, target: 'box' });
@@ -239,7 +239,7 @@ suite('integration: runs over real sshd', function () {
 
   test('names with spaces, quotes, $() and ; stay inert in every remote command', async () => {
     const evil = `we ird'"$(touch PWNED);x\`id\``;
-    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-evil-'));
+    const parent = tempDir('speedrun-evil-');
     const task = makeTask({ parent, name: `task ${evil}`, steps: 20, valEvery: 10 });
     const remoteDir = path.join(s.boxDir, `remote ${evil}`);
     const data = makeShards(path.join(s.boxDir, `data ${evil}`), 12, uid);

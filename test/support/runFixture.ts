@@ -11,6 +11,19 @@ import type { Sshd } from './sshd';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/benchmark/workspace_templates/nanogpt_speedrun');
 
+const temps: string[] = [];
+
+/** A fresh temporary directory, removed by removeTemps(). */
+export function tempDir(prefix = 'speedrun-task-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+export function removeTemps(): void {
+  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
 /** A record's fixture script with fewer steps, so simulated runs are short. */
 export function shortScript(record: number, steps: number, valEvery: number): string {
   return fs
@@ -22,7 +35,7 @@ export function shortScript(record: number, steps: number, valEvery: number): st
 /** A task workspace (train_gpt2.py + .speedrun/task.json) under `parent`. */
 export function makeTask(opts: { record?: number; steps?: number; valEvery?: number; parent?: string; name?: string } = {}): string {
   const record = opts.record ?? 12;
-  const parent = opts.parent ?? fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-task-'));
+  const parent = opts.parent ?? tempDir();
   const dir = path.join(parent, opts.name ?? 'task');
   fs.mkdirSync(path.join(dir, '.speedrun'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'train_gpt2.py'), shortScript(record, opts.steps ?? 40, opts.valEvery ?? 10));

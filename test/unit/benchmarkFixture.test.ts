@@ -21,7 +21,8 @@ const SHAPES: Record<string, RegExp> = {
   VLOSS: new RegExp(String.raw`^val loss (?:tensor\()?(${NUM})(?:, device='cuda:\d+'\))?$`),
 };
 
-suite('benchmark fixture scripts', () => {
+suite('benchmark fixture scripts', function () {
+  this.timeout(60_000);
   teardown(cleanupTemps);
 
   test('every record script keeps the benchmark conventions with its own step count', () => {

@@ -61,7 +61,7 @@ function runPython(python: string, src: string, signal?: AbortSignal): Promise<S
         resolve(r);
       }
     };
-    const child = spawn(python, ['-I', '-c', CHECKER], { stdio: ['pipe', 'pipe', 'ignore'], signal, timeout: 15000 });
+    const child = spawn(python, ['-I', '-S', '-c', CHECKER], { stdio: ['pipe', 'pipe', 'ignore'], signal, timeout: 15000 });
     child.on('error', (e: NodeJS.ErrnoException) => {
       // Not installed (ENOENT) or not runnable: say so and fall back.
       const r = fallbackCheck(src);

@@ -179,7 +179,8 @@ export function renderTaskBrief(task: TaskFile, m: Manifest = loadManifest()): s
   const hints = task.benchmarkPath ? listHints(task.benchmarkPath, task.fromRecord, { manifest: m }) : [];
   const row = (name: string, x: Metrics, std?: number) =>
     `| ${name} | ${x.steps} | ${x.valLoss.toFixed(4)} | ${x.trainTimeMs} | ${formatDuration(x.trainTimeMs)}${std ? ` (± ${formatDuration(std)})` : ''} |`;
-  const notes = [...(from?.notes ?? []).map((n) => `Record ${task.fromRecord}: ${n}`), ...(to?.notes ?? []).map((n) => `Record ${task.toRecord}: ${n}`)];
+  // Only the starting record's notes: the target's could hint at what changed.
+  const notes = (from?.notes ?? []).map((n) => `Record ${task.fromRecord}: ${n}`);
   return [
     `# Task ${task.taskId}: record ${task.fromRecord} → record ${task.toRecord}`,
     '',
@@ -215,7 +216,7 @@ export function renderTaskBrief(task: TaskFile, m: Manifest = loadManifest()): s
     '',
     '## This task',
     '',
-    `- PyTorch: ${from?.torch === 'nightly' ? 'a 2025 nightly build (the benchmark ships it as a packed conda env)' : 'a stable release'} (benchmark env \`${from?.condaEnv}\`).`,
+    `- PyTorch: ${from?.torch === 'nightly' ? 'a 2025 nightly build, shipped by the benchmark as a packed conda env' : 'a stable release'}; the benchmark's env is \`${from?.condaEnv}\`.`,
     `- Training shards needed: at least ${from?.minTrainShards} (\`fineweb_train_000001.bin\` …).`,
     `- The script writes its own log to \`${from?.logFile}\` in the run folder.`,
     ...notes.map((n) => `- ${n}`),
