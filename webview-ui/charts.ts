@@ -6,7 +6,7 @@ import {
   type ChartDataset, type ChartOptions, type Plugin,
 } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import { appendXY, Ema, formatDuration, niceCeil, robustUpper, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
+import { appendXY, Ema, formatDuration, MinMaxLod, niceCeil, robustUpper, smoothXY, type XAxis, type XY } from '../src/shared/dashboardData';
 import type { Curve, TrainPoint, ValPointWire } from '../src/shared/protocol';
 import { alpha, type Palette } from './theme';
 
@@ -73,6 +73,12 @@ export class Charts {
   private readonly emaXY: XY[] = [];
   private readonly stepXY: XY[] = [];
   private ema = new Ema(this.smoothing);
+  // Downsampled copies drawn at full range; a zoomed chart draws the full series (chart.js decimates the
+  // visible part), see setDetail.
+  private readonly rawLod = new MinMaxLod(this.rawXY);
+  private readonly emaLod = new MinMaxLod(this.emaXY);
+  private readonly stepLod = new MinMaxLod(this.stepXY);
+  private readonly detail = new Set<Chart<'line', XY[]>>();
   private curveXY: XY[][] = [];
   private hasTrainLoss = false;
 
@@ -94,8 +100,7 @@ export class Charts {
     for (const c of this.all()) {
       c.canvas.addEventListener('dblclick', () => {
         c.resetZoom('none');
-        this.dirty.add(c);
-        this.requestRender();
+        this.setDetail(c);
       });
     }
     this.rebuildDatasets();
@@ -145,14 +150,15 @@ export class Charts {
             label: (item) => `${item.dataset.label}: ${(item.parsed.y ?? NaN).toFixed(yTitle.startsWith('step') ? 2 : 4)}`,
           },
         },
-        decimation: { enabled: true, algorithm: 'lttb' },
+        decimation: { enabled: true, algorithm: 'min-max' },
         zoom: {
           zoom: {
             wheel: { enabled: true, modifierKey: 'ctrl' },
             drag: { enabled: true, backgroundColor: alpha(p.run, 0.15), borderColor: p.run, borderWidth: 1 },
             mode: 'xy',
+            onZoomComplete: ({ chart }) => this.setDetail(chart as Chart<'line', XY[]>),
           },
-          pan: { enabled: true, modifierKey: 'shift', mode: 'xy' },
+          pan: { enabled: true, modifierKey: 'shift', mode: 'xy', onPanComplete: ({ chart }) => this.setDetail(chart as Chart<'line', XY[]>) },
         },
         refLine: { value: null, label: '', color: p.target },
       },
@@ -179,10 +185,15 @@ export class Charts {
     const before = this.rawXY.length;
     if (appendXY(this.rawXY, train, this.axis, (p) => p.trainLoss)) {
       smoothXY(this.rawXY.slice(before), this.ema, this.emaXY);
+      this.rawLod.sync();
+      this.emaLod.sync();
       if (!this.hasTrainLoss) this.rebuildDatasets();
       this.dirty.add(this.train$);
     }
-    if (appendXY(this.stepXY, train, this.axis, (p) => p.stepAvgMs)) this.dirty.add(this.step$);
+    if (appendXY(this.stepXY, train, this.axis, (p) => p.stepAvgMs)) {
+      this.stepLod.sync();
+      this.dirty.add(this.step$);
+    }
   }
 
   /** Reference/start records and overlaid runs, drawn on the validation chart. */
@@ -234,6 +245,7 @@ export class Charts {
     this.ema = new Ema(weight);
     this.emaXY.length = 0;
     smoothXY(this.rawXY, this.ema, this.emaXY);
+    this.emaLod.reset();
     this.rebuildDatasets();
   }
 
@@ -265,8 +277,19 @@ export class Charts {
   resetZoom(): void {
     for (const c of this.all()) {
       c.resetZoom('none');
-      this.dirty.add(c);
+      this.detail.delete(c);
     }
+    this.rebuildDatasets();
+  }
+
+  /** A zoomed or panned chart draws every point of its range; at full range it draws the downsampled copy. */
+  private setDetail(c: Chart<'line', XY[]>): void {
+    const zoomed = c.isZoomedOrPanned();
+    if (zoomed === this.detail.has(c)) return;
+    if (zoomed) this.detail.add(c);
+    else this.detail.delete(c);
+    this.rebuildDatasets();
+    this.requestRender();
   }
 
   // ---- datasets ---------------------------------------------------------------------------------------
@@ -278,6 +301,7 @@ export class Charts {
     appendXY(this.rawXY, this.train, this.axis, (p) => p.trainLoss);
     smoothXY(this.rawXY, this.ema, this.emaXY);
     appendXY(this.stepXY, this.train, this.axis, (p) => p.stepAvgMs);
+    for (const lod of [this.rawLod, this.emaLod, this.stepLod]) lod.reset();
     this.rebuildDatasets();
   }
 
@@ -300,11 +324,12 @@ export class Charts {
       }),
     ];
     this.hasTrainLoss = this.rawXY.length > 0;
+    const zoomed = (c: Chart<'line', XY[]>, full: XY[], lod: MinMaxLod) => (this.detail.has(c) ? full : lod.out);
     this.train$.data.datasets = this.hasTrainLoss ? [
-      line('raw', this.rawXY, alpha(p.run, p.highContrast ? 0.5 : 0.35), { borderWidth: 1 }),
-      line(`EMA ${this.smoothing.toFixed(2)}`, this.emaXY, p.run),
+      line('raw', zoomed(this.train$, this.rawXY, this.rawLod), alpha(p.run, p.highContrast ? 0.5 : 0.35), { borderWidth: 1 }),
+      line(`EMA ${this.smoothing.toFixed(2)}`, zoomed(this.train$, this.emaXY, this.emaLod), p.run),
     ] : [];
-    this.step$.data.datasets = [line('step avg', this.stepXY, p.step)];
+    this.step$.data.datasets = [line('step avg', zoomed(this.step$, this.stepXY, this.stepLod), p.step)];
     for (const c of this.all()) this.dirty.add(c);
   }
 
@@ -324,8 +349,22 @@ export class Charts {
     const ref = c.options.plugins!.refLine?.value ?? null;
     y.suggestedMin = ref ?? undefined;
     y.suggestedMax = ref ?? undefined;
-    const upper = this.ignoreOutliers ? robustUpper(c.data.datasets.map((d) => (d as LineDs & { _data?: XY[] })._data ?? d.data)) : undefined;
+    const upper = this.ignoreOutliers ? this.upperOf(c) : undefined;
     y.max = upper === undefined ? undefined : ref === null ? upper : Math.max(upper, niceCeil(ref * 1.03, ref * 0.1));
+  }
+
+  private readonly uppers = new WeakMap<Chart<'line', XY[]>, { datasets: unknown; total: number; upper: number | undefined }>();
+
+  /** robustUpper of a chart's series, recomputed only when the series grew by more than 1% (a live append
+   * of a few points onto 100,000 must not re-sort a sample every frame) or were replaced. */
+  private upperOf(c: Chart<'line', XY[]>): number | undefined {
+    const series = c.data.datasets.map((d) => (d as LineDs & { _data?: XY[] })._data ?? d.data);
+    const total = series.reduce((n, s) => n + s.length, 0);
+    const cached = this.uppers.get(c);
+    if (cached && cached.datasets === c.data.datasets && Math.abs(total - cached.total) <= cached.total / 100) return cached.upper;
+    const upper = robustUpper(series);
+    this.uppers.set(c, { datasets: c.data.datasets, total, upper });
+    return upper;
   }
 
   get trainLossShown(): boolean {

@@ -55,6 +55,14 @@ function restore(raw: unknown): Persisted {
   };
 }
 
+// Compare before writing: these run on every append, and an untouched DOM costs no style or layout work.
+function setText(el: HTMLElement, text: string) {
+  if (el.textContent !== text) el.textContent = text;
+}
+function setAttr(el: HTMLElement, name: string, value: string) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 class App {
   private readonly vscode = acquireVsCodeApi();
   private ui = restore(this.vscode.getState());
@@ -71,6 +79,8 @@ class App {
   private renders = 0;
   private lastRenderMs = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Parts of the page to rebuild at the next render (appends only touch the charts). */
+  private stale = { header: true, result: true, runs: true };
 
   private readonly el = {
     header: h('header', { class: 'hdr', 'data-testid': 'header' }),
@@ -165,6 +175,7 @@ class App {
         this.runs = m.runs;
         this.result = m.result;
         this.ui.runId = m.header.runId;
+        this.stale = { header: true, result: true, runs: true };
         this.charts.setData(this.train, this.val);
         this.charts.setCurves([...this.records, ...this.overlays]);
         this.charts.setRefLines(m.targetValLoss, this.recordStepMs(), this.task ? `record ${this.task.toRecord}` : '');
@@ -181,12 +192,15 @@ class App {
       case 'header':
         if (this.header && m.header.runId !== this.header.runId) return;
         this.header = m.header;
+        this.stale.header = this.stale.runs = true; // the current run's row follows the header
         break;
       case 'result':
         this.result = m.result;
+        this.stale.result = true;
         break;
       case 'runs':
         this.runs = m.runs;
+        this.stale.runs = true;
         break;
       case 'overlays':
         this.overlays = m.curves.filter((c) => c.id !== this.header?.runId);
@@ -249,13 +263,14 @@ class App {
   }
 
   private renderChrome() {
-    this.renderHeader();
-    this.renderResult();
-    this.renderRuns();
-    this.el.axisStep.setAttribute('aria-pressed', String(this.ui.axis === 'step'));
-    this.el.axisTime.setAttribute('aria-pressed', String(this.ui.axis === 'time'));
-    this.el.smoothingOut.textContent = this.ui.smoothing.toFixed(2);
-    this.el.smoothing.disabled = !this.charts.trainLossShown;
+    if (this.stale.header) this.renderHeader();
+    if (this.stale.result) this.renderResult();
+    if (this.stale.runs) this.renderRuns();
+    this.stale = { header: false, result: false, runs: false };
+    setAttr(this.el.axisStep, 'aria-pressed', String(this.ui.axis === 'step'));
+    setAttr(this.el.axisTime, 'aria-pressed', String(this.ui.axis === 'time'));
+    setText(this.el.smoothingOut, this.ui.smoothing.toFixed(2));
+    if (this.el.smoothing.disabled !== !this.charts.trainLossShown) this.el.smoothing.disabled = !this.charts.trainLossShown;
     this.renderEmptyStates();
   }
 
@@ -271,12 +286,14 @@ class App {
       step: noTrain,
     };
     for (const key of ['val', 'train', 'step'] as const) {
-      this.el.empty[key].textContent = msgs[key] ?? '';
-      this.el.empty[key].hidden = !msgs[key];
-      this.el.empty[key].previousElementSibling!.classList.toggle('blank', !!msgs[key]);
+      setText(this.el.empty[key], msgs[key] ?? '');
+      if (this.el.empty[key].hidden !== !msgs[key]) {
+        this.el.empty[key].hidden = !msgs[key];
+        this.el.empty[key].previousElementSibling!.classList.toggle('blank', !!msgs[key]);
+      }
     }
-    this.el.note.val.textContent = this.header && !this.val.length && !msgs.val
-      ? (this.isTerminal() ? 'no validation in this run' : 'waiting for the first validation…') : '';
+    setText(this.el.note.val, this.header && !this.val.length && !msgs.val
+      ? (this.isTerminal() ? 'no validation in this run' : 'waiting for the first validation…') : '');
   }
 
   private isTerminal() {
@@ -391,6 +408,7 @@ class App {
           type: 'button', class: 'sort', 'data-sort': key,
           onclick: () => {
             this.ui.sort = { key, dir: active && sort.dir === 'asc' ? 'desc' : 'asc' };
+            this.stale.runs = true;
             this.changed();
           },
         }, c.label, active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''));

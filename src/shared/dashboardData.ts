@@ -141,3 +141,77 @@ export function niceCeil(v: number, range: number): number {
   const step = Math.pow(10, Math.floor(Math.log10(range))) / 2;
   return Math.ceil(v / step - 1e-9) * step;
 }
+
+/**
+ * Incremental min-max downsampling of a growing, x-sorted series, so a chart of 100,000 points redraws from
+ * about 2 * maxBuckets points and an append costs O(batch) instead of a pass over the whole series (what
+ * chart.js decimation would do on every update). Consecutive source points are grouped in buckets of `size`;
+ * each full bucket contributes its lowest and highest point in x order. When the buckets outgrow maxBuckets the
+ * bucket size doubles and `out` is rebuilt, which happens O(log n) times over a run.
+ */
+export class MinMaxLod {
+  /** The points to draw (same objects as in the source). */
+  readonly out: XY[] = [];
+  private size = 1;
+  /** Source points already folded into `out` as full buckets. */
+  private done = 0;
+  /** `out` entries that belong to the unfinished last bucket (rewritten on each sync). */
+  private partial = 0;
+
+  constructor(private readonly src: readonly XY[], private readonly maxBuckets = 1000) {}
+
+  get bucketSize(): number {
+    return this.size;
+  }
+
+  /** Starts over (after the source array was cleared and refilled). */
+  reset(): void {
+    this.size = 1;
+    this.rebuild();
+  }
+
+  /** Folds in the points appended to the source since the last call. */
+  sync(): void {
+    if (this.src.length < this.done) return this.reset();
+    if (Math.ceil(this.src.length / this.size) > this.maxBuckets) {
+      while (Math.ceil(this.src.length / this.size) > this.maxBuckets) this.size *= 2;
+      return this.rebuild();
+    }
+    this.out.length -= this.partial;
+    this.partial = 0;
+    const n = this.src.length;
+    while (this.done < n) {
+      const end = Math.min(this.done + this.size, n);
+      const added = this.bucket(this.done, end);
+      if (end - this.done < this.size) {
+        this.partial = added;
+        break;
+      }
+      this.done = end;
+    }
+  }
+
+  private rebuild(): void {
+    this.out.length = 0;
+    this.done = 0;
+    this.partial = 0;
+    this.sync();
+  }
+
+  /** Appends bucket [from, to) to `out`; returns how many points it added. */
+  private bucket(from: number, to: number): number {
+    const s = this.src;
+    let lo = from;
+    let hi = from;
+    for (let i = from + 1; i < to; i++) {
+      if (s[i].y < s[lo].y) lo = i;
+      if (s[i].y > s[hi].y) hi = i;
+    }
+    if (lo === hi) {
+      this.out.push(s[lo]);
+      return 1;
+    }
+    this.out.push(s[Math.min(lo, hi)], s[Math.max(lo, hi)]);
+    return 2;
+  }
+}

@@ -256,6 +256,9 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
       if (!picked?.length) return;
       ids.push(...picked.slice(0, 2).map((p) => p.runId));
     }
+    // Older run on the left, whatever order the selection came in.
+    const created = (id: string) => runs.get(id)?.createdAt ?? '';
+    if (ids.length >= 2 && created(ids[0]) > created(ids[1])) ids.splice(0, 2, ids[1], ids[0]);
     const first = runSide(ctx, ids[0]);
     if (!first) return;
     if (ids.length >= 2) {

@@ -15,13 +15,13 @@ export interface LogParserOptions {
 }
 
 type Outcome = Parameters<LogParser['end']>[0];
+type TrainEvent = { type: 'train' } & TrainStep;
+type ValEvent = { type: 'val' } & ValPoint;
 
 const NUM = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf`;
 const N = `(${NUM})`;
-// Records 4-21 and later: `step:s/N val_loss:x train_time:tms step_avg:ams`; records 1-3 (V0) have no step_avg.
-const VAL_RE = new RegExp(String.raw`^step:(\d+)/(\d+) val_loss:${N} train_time:(\d+(?:\.\d+)?)ms(?: step_avg:${N}ms)?$`);
-// T1 (records 4-14) with train_loss, T2 (15+) without.
-const TRAIN_RE = new RegExp(String.raw`^step:(\d+)/(\d+)(?: train_loss:${N})? train_time:(\d+(?:\.\d+)?)ms step_avg:${N}ms$`);
+// Records 4-21 and later: `step:s/N val_loss:x train_time:tms step_avg:ams` (V; records 1-3's V0 has no step_avg)
+// and `step:s/N [train_loss:x ]train_time:tms step_avg:ams` (T1 records 4-14, T2 from 15): see scanStep().
 // A / A' / A'' (records 1-3): `step    s/N | train loss x | norm y | lr z | (ms ms | tok/s tok/s)`.
 const OLD_RE = new RegExp(String.raw`^step\s+(\d+)/(\d+) \| train loss ${N} \|(?: norm ${N} \|)? lr(?:_scale)? ${N} \| \(${N} ms \| ${N} tok/s\)$`);
 // The separate val line of records 1-3: a float, or `tensor(3.2813, device='cuda:0')`.
@@ -84,6 +84,110 @@ function classify(name: string, message: string): ErrorKind {
   return 'exception';
 }
 
+// ---- hand-written scanner for `step:` lines --------------------------------------------------------------------
+// These are nearly every line of a log, so they skip the regexes and allocate nothing but the results. It accepts
+// exactly the TRAIN and VAL shapes above (the unit tests check both against the same fixtures).
+let cur = 0;
+let got = 0;
+const NUM_Y = new RegExp(`(?:${NUM})`, 'y');
+const UDEC_Y = /\d+(?:\.\d+)?/y;
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+function uint(s: string): boolean {
+  const start = cur;
+  let v = 0;
+  for (; cur < s.length; cur++) {
+    const c = s.charCodeAt(cur);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+  }
+  got = v;
+  return cur > start && cur - start < 16;
+}
+
+function lit(s: string, word: string): boolean {
+  if (!s.startsWith(word, cur)) return false;
+  cur += word.length;
+  return true;
+}
+
+/**
+ * A plain `123` or `123.45` (the scripts' `{:.4f}`) computed from its digits: m / 10^k is the correctly rounded
+ * value, the same as Number(). Anything else (signs, exponents, nan, inf, long mantissas) goes through `slow`.
+ */
+function decimal(s: string, slow: RegExp, signed: boolean): boolean {
+  const start = cur;
+  let m = 0;
+  let digits = 0;
+  let c = 0;
+  for (; cur < s.length; cur++) {
+    c = s.charCodeAt(cur);
+    if (c < 48 || c > 57) break;
+    m = m * 10 + (c - 48);
+    digits++;
+  }
+  let k = 0;
+  if (digits > 0 && c === 46 /* . */ && cur < s.length) {
+    for (cur++; cur < s.length; cur++) {
+      c = s.charCodeAt(cur);
+      if (c < 48 || c > 57) break;
+      m = m * 10 + (c - 48);
+      digits++;
+      k++;
+    }
+    if (k === 0 && !signed) digits = 99; // `5.` is a NUM but not a train_time: let the regex decide
+  }
+  const next = cur < s.length ? s.charCodeAt(cur) : -1;
+  if (digits > 0 && digits < 16 && next !== 101 && next !== 69 /* e E */) {
+    got = k ? m / POW10[k] : m;
+    return true;
+  }
+  slow.lastIndex = start;
+  const r = slow.exec(s);
+  if (!r) return false;
+  cur = slow.lastIndex;
+  got = num(r[0]);
+  return true;
+}
+
+const enum StepShape {
+  None,
+  Train,
+  Val,
+}
+const sc = { step: 0, total: 0, loss: NaN, hasLoss: false, time: 0, avg: NaN, hasAvg: false };
+
+/** Scans `step:s/N ...` (TRAIN or VAL) into `sc`. */
+function scanStep(s: string): StepShape {
+  cur = 5;
+  if (!uint(s)) return StepShape.None;
+  sc.step = got;
+  if (!lit(s, '/') || !uint(s)) return StepShape.None;
+  sc.total = got;
+  if (lit(s, ' val_loss:')) {
+    if (!decimal(s, NUM_Y, true)) return StepShape.None;
+    sc.loss = got;
+    if (!lit(s, ' train_time:') || !decimal(s, UDEC_Y, false) || !lit(s, 'ms')) return StepShape.None;
+    sc.time = got;
+    sc.hasAvg = cur < s.length;
+    if (sc.hasAvg) {
+      if (!lit(s, ' step_avg:') || !decimal(s, NUM_Y, true) || !lit(s, 'ms')) return StepShape.None;
+      sc.avg = got;
+    }
+    return cur === s.length ? StepShape.Val : StepShape.None;
+  }
+  sc.hasLoss = lit(s, ' train_loss:');
+  if (sc.hasLoss) {
+    if (!decimal(s, NUM_Y, true)) return StepShape.None;
+    sc.loss = got;
+  }
+  if (!lit(s, ' train_time:') || !decimal(s, UDEC_Y, false) || !lit(s, 'ms step_avg:')) return StepShape.None;
+  sc.time = got;
+  if (!decimal(s, NUM_Y, true) || !lit(s, 'ms')) return StepShape.None;
+  sc.avg = got;
+  return cur === s.length ? StepShape.Train : StepShape.None;
+}
+
 class Parser implements LogParser {
   private readonly scriptNames: Set<string>;
   private readonly maxLine: number;
@@ -97,8 +201,8 @@ class Parser implements LogParser {
   private ended = false;
 
   private phase: Phase = 'compiling';
-  private readonly val: ValPoint[] = [];
-  private readonly train: TrainStep[] = [];
+  private readonly val: ValEvent[] = [];
+  private readonly train: TrainEvent[] = [];
   private peakMemoryMiB: number | null = null;
   private error: RunError | null = null;
   private final: FinalResult | null = null;
@@ -154,8 +258,8 @@ class Parser implements LogParser {
 
   summary(): ParsedLog {
     return {
-      val: this.val.slice(),
-      train: this.train.slice(),
+      val: this.val.map(({ type: _t, ...p }) => p),
+      train: this.train.map(({ type: _t, ...t }) => t),
       final: this.final,
       peakMemoryMiB: this.peakMemoryMiB,
       error: this.error,
@@ -223,20 +327,16 @@ class Parser implements LogParser {
     }
   }
 
+  /** One \n-terminated piece of `text`; lone \r inside it separate lines too. Each line is cut to maxLine. */
   private physical(text: string, from: number, to: number): void {
     if (to === from) return;
-    const cr = text.indexOf('\r', from);
-    if (cr < 0 || cr >= to) {
-      this.line(to - from > this.maxLine ? text.slice(from, from + this.maxLine) : text.slice(from, to));
+    const max = this.maxLine;
+    const whole = text.slice(from, to);
+    if (whole.indexOf('\r') < 0) {
+      this.line(whole.length > max ? whole.slice(0, max) : whole);
       return;
     }
-    let p = from;
-    while (p <= to) {
-      let e = text.indexOf('\r', p);
-      if (e < 0 || e > to) e = to;
-      if (e > p) this.line(e - p > this.maxLine ? text.slice(p, p + this.maxLine) : text.slice(p, e));
-      p = e + 1;
-    }
+    for (const part of whole.split('\r')) if (part) this.line(part.length > max ? part.slice(0, max) : part);
   }
 
   // ---- one line ------------------------------------------------------------------------------------------------
@@ -284,60 +384,60 @@ class Parser implements LogParser {
   }
 
   private stepLine(s: string): boolean {
-    let m: RegExpExecArray | null;
     if (s.charCodeAt(4) === 0x3a /* : */) {
-      if ((m = TRAIN_RE.exec(s))) {
+      const shape = scanStep(s);
+      if (shape === StepShape.Train) {
         this.flushVloss();
-        this.onTrain({
-          step: Number(m[1]),
-          totalSteps: Number(m[2]),
-          ...(m[3] !== undefined ? { trainLoss: num(m[3]) } : {}),
-          trainTimeMs: Number(m[4]),
-          stepAvgMs: num(m[5]),
-        });
+        this.onTrain(
+          sc.hasLoss
+            ? { type: 'train', step: sc.step, totalSteps: sc.total, trainLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
+            : { type: 'train', step: sc.step, totalSteps: sc.total, trainTimeMs: sc.time, stepAvgMs: sc.avg },
+        );
         return true;
       }
-      if ((m = VAL_RE.exec(s))) {
+      if (shape === StepShape.Val) {
         this.pendingVloss = null; // a V0 line and its `val loss` twin describe the same validation
-        const p: ValPoint = { step: Number(m[1]), totalSteps: Number(m[2]), valLoss: num(m[3]), trainTimeMs: Number(m[4]) };
-        if (m[5] !== undefined) p.stepAvgMs = num(m[5]);
-        this.onVal(p);
+        this.onVal(
+          sc.hasAvg
+            ? { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
+            : { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time },
+        );
         return true;
       }
       return false;
     }
-    if ((m = OLD_RE.exec(s))) {
-      this.flushVloss();
-      const stepMs = num(m[6]);
-      if (Number.isFinite(stepMs)) {
-        this.oldTimeMs += stepMs;
-        this.oldSteps++;
-      }
-      const t: TrainStep = {
-        step: Number(m[1]),
-        totalSteps: Number(m[2]),
-        trainLoss: num(m[3]),
-        trainTimeMs: Math.round(this.oldTimeMs),
-        stepAvgMs: this.oldSteps ? this.oldTimeMs / this.oldSteps : NaN,
-        stepMs,
-      };
-      this.onTrain(t);
-      return true;
+    const m = OLD_RE.exec(s);
+    if (!m) return false;
+    this.flushVloss();
+    const stepMs = num(m[6]);
+    if (Number.isFinite(stepMs)) {
+      this.oldTimeMs += stepMs;
+      this.oldSteps++;
     }
-    return false;
+    this.onTrain({
+      type: 'train',
+      step: Number(m[1]),
+      totalSteps: Number(m[2]),
+      trainLoss: num(m[3]),
+      trainTimeMs: Math.round(this.oldTimeMs),
+      stepAvgMs: this.oldSteps ? this.oldTimeMs / this.oldSteps : NaN,
+      stepMs,
+    });
+    return true;
   }
 
-  private onTrain(t: TrainStep): void {
+  // The event object is also the summary's entry (one allocation per line; summary() strips `type`).
+  private onTrain(t: TrainEvent): void {
     this.totalSteps = t.totalSteps;
     this.train.push(t);
     this.sawValSinceTrain = false;
     // The scripts validate every `val_loss_every` steps and at the last step, right after this step's line.
     const validating = t.step === t.totalSteps || (this.valEvery > 0 && t.step % this.valEvery === 0);
     this.setPhase(validating ? 'validating' : 'training');
-    this.out.push({ type: 'train', ...t });
+    this.out.push(t);
   }
 
-  private onVal(p: ValPoint): void {
+  private onVal(p: ValEvent): void {
     this.totalSteps = p.totalSteps;
     const prev = this.val[this.val.length - 1];
     if (prev && p.step > prev.step) this.valEvery = p.step - prev.step;
@@ -346,7 +446,7 @@ class Parser implements LogParser {
     // Step 0's validation runs before the first training step, which is still compiling; after the last one
     // the script only wraps up, so it stays "validating" until the process ends.
     if ((p.step > 0 || this.train.length > 0) && p.step < p.totalSteps) this.setPhase('training');
-    this.out.push({ type: 'val', ...p });
+    this.out.push(p);
     this.final = {
       n_steps: p.step,
       val_loss: p.valLoss,
@@ -363,7 +463,7 @@ class Parser implements LogParser {
     this.pendingVloss = null;
     if (this.sawValSinceTrain) return;
     const last = this.train[this.train.length - 1];
-    this.onVal({ step: last ? last.step : 0, totalSteps: this.totalSteps, valLoss: v, trainTimeMs: last ? last.trainTimeMs : 0 });
+    this.onVal({ type: 'val', step: last ? last.step : 0, totalSteps: this.totalSteps, valLoss: v, trainTimeMs: last ? last.trainTimeMs : 0 });
   }
 
   private setPhase(p: Phase): void {

@@ -1,6 +1,7 @@
 // One run from queue to results: lock the target, preflight, upload (sha256 checked), launch detached, stream
 // console.log from a byte offset (reconnecting with backoff; no byte lost or repeated), finish. Also
 // re-attaches to a run launched by an earlier session. Emits RunEvents; the UIs only render those.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { RecordFacts } from '../benchmark/types';
@@ -74,6 +75,15 @@ function parseStatus(out: string): RemoteStatus {
   return st;
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** `~/x` -> home/x; relative -> under remoteDir; absolute stays. */
 export function resolveRemoteGlob(glob: string, home: string, remoteDirAbs: string): string {
   if (glob === '~' || glob.startsWith('~/')) return path.posix.join(home, glob.slice(1));
@@ -98,6 +108,7 @@ export class RunEngine {
   private lockHeld = false;
   private cancelling?: Promise<void>;
   private begun = false;
+  private owner = false;
 
   constructor(private readonly o: EngineOptions, meta: RunMeta) {
     this.meta = meta;
@@ -215,6 +226,7 @@ export class RunEngine {
   /** Run from the queue: the target is ours (locally); take it on the box too, then go. */
   async start(): Promise<RunMeta> {
     this.begun = true;
+    this.takeOwnership();
     try {
       this.checkCancelled();
       this.setState('connecting', `connecting to ${this.o.target.kind === 'local' ? 'this machine' : this.o.target.name}`);
@@ -238,12 +250,13 @@ export class RunEngine {
     // The run may be alive on the box: connection problems are retried, never taken as failure.
     this.launched = true;
     this.begun = true;
+    if (!this.takeOwnership()) return this.observe();
     try {
       const prior = this.o.store.readConsole(this.runId);
       this.offset = prior.length;
       this.decoder.write(prior);
       this.parser.push(prior);
-      if (!this.meta.remoteDir) throw new RunFailed('stream', 'The run has no remote directory recorded; it never launched.');
+      if (!this.meta.remoteDir) throw new RunFailed('launch', 'The editor closed before this run was launched; run it again.');
       this.remoteDirAbs = path.posix.dirname(path.posix.dirname(this.meta.remoteDir));
       this.lockHeld = true;
       if (PRE_LAUNCH.includes(this.meta.state)) {
@@ -258,6 +271,62 @@ export class RunEngine {
     } finally {
       if (!this.detached) this.dropExec();
     }
+    return this.meta;
+  }
+
+  // ---- one writer per run: another live process (a second window, the CLI) only watches ----
+
+  private get ownerFile() {
+    return this.o.store.file(this.runId, 'owner.pid');
+  }
+
+  /** Claim the run's local record; false when another live process streams it. */
+  private takeOwnership(): boolean {
+    for (let i = 0; i < 2; i++) {
+      try {
+        fs.writeFileSync(this.ownerFile, String(process.pid), { flag: 'wx' });
+        this.owner = true;
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(fs.readFileSync(this.ownerFile, 'utf8'));
+        if (pid === process.pid) return (this.owner = true);
+        if (pid > 0 && pidAlive(pid)) return false;
+        fs.rmSync(this.ownerFile, { force: true }); // its process is gone
+      }
+    }
+    return false;
+  }
+
+  private releaseOwnership() {
+    if (this.owner) fs.rmSync(this.ownerFile, { force: true });
+    this.owner = false;
+  }
+
+  /** Follow another process's run through its meta.json until it ends. */
+  private async observe(): Promise<RunMeta> {
+    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${fs.readFileSync(this.ownerFile, 'utf8').trim()})` });
+    while (!this.detached) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 500);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      const m = this.o.store.read(this.runId);
+      if (!m) continue;
+      if (m.state !== this.meta.state) {
+        this.meta = m;
+        this.o.emit({ type: 'state', runId: this.runId, state: m.state });
+      } else this.meta = m;
+      if (TERMINAL_STATES.includes(m.state)) {
+        this.o.emit({ type: 'ended', runId: this.runId, meta: m });
+        this.resolveDone(m);
+        break;
+      }
+    }
+    this.dropExec();
     return this.meta;
   }
 
@@ -437,6 +506,7 @@ export class RunEngine {
       this.o.log?.(`run ${this.runId}: cannot write results.json: ${(e as Error).message}`);
     }
     this.setState(state, this.meta.failure?.message);
+    this.releaseOwnership();
     this.o.emit({ type: 'ended', runId: this.runId, meta: this.meta });
     this.resolveDone(this.meta);
   }
@@ -501,6 +571,7 @@ export class RunEngine {
   detach(): void {
     this.detached = true;
     if (this.metaTimer) this.saveMeta();
+    this.releaseOwnership();
     this.wake?.();
     this.dropExec();
   }

@@ -177,6 +177,14 @@ export class RunManager {
     return new RunStore(taskDir).list().map((m) => this.engines.get(m.runId)?.meta ?? m);
   }
 
+  /** Runs this session drives or waits on that have not ended, oldest first. */
+  activeRuns(taskDir?: string): RunMeta[] {
+    return [...this.engines.values()]
+      .filter((e) => !e.isTerminal && (!taskDir || e.taskDir === taskDir))
+      .map((e) => e.meta)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
   /** Queue position (0 = running or next) of a waiting run, or -1. */
   position(runId: string): number {
     const e = this.engines.get(runId);
@@ -188,29 +196,38 @@ export class RunManager {
    * Runs of a target that no longer exists are left as they are (with a log line).
    */
   resume(taskDir: string): RunMeta[] {
-    const store = new RunStore(taskDir);
-    const resumed: RunMeta[] = [];
     // Launched runs first: they hold their targets, so waiting runs queue up behind them.
-    const metas = store.list().sort((a, b) => Number(a.state === 'queued') - Number(b.state === 'queued'));
-    for (const m of metas) {
-      if (TERMINAL_STATES.includes(m.state) || this.engines.has(m.runId)) continue;
-      const target = this.o.targets().find((t) => t.name === m.target);
-      if (!target) {
-        this.o.log?.(`run ${m.runId}: target '${m.target}' is no longer configured; not re-attaching`);
-        continue;
-      }
-      const e = this.engine(store, target, m);
-      if (m.state === 'queued') this.push(e);
-      else {
-        // The lane is busy with this run until it ends.
-        const lane = this.lanes.get(target.name) ?? [];
-        this.lanes.set(target.name, lane);
-        lane.unshift(e);
-        void e.attach().finally(() => this.advance(target.name, e));
-      }
-      resumed.push(m);
+    const metas = new RunStore(taskDir).list().sort((a, b) => Number(a.state === 'queued') - Number(b.state === 'queued'));
+    return metas.filter((m) => !TERMINAL_STATES.includes(m.state) && !this.engines.has(m.runId) && this.attach(taskDir, m.runId, true));
+  }
+
+  /**
+   * Take over one stored run: follow it if it was launched; a waiting run is queued again (`requeue`) or only
+   * loaded, so it can be cancelled. Returns false when its target is not configured.
+   */
+  attach(taskDir: string, runId: string, requeue: boolean): RunMeta | undefined {
+    const live = this.engines.get(runId);
+    if (live) return live.meta;
+    const store = new RunStore(taskDir);
+    const m = store.read(runId);
+    if (!m) throw new RunError(`No run ${runId} in ${taskDir}.`);
+    if (TERMINAL_STATES.includes(m.state)) return m;
+    const target = this.o.targets().find((t) => t.name === m.target);
+    if (!target) {
+      this.o.log?.(`run ${runId}: target '${m.target}' is not configured; not re-attaching`);
+      return undefined;
     }
-    return resumed;
+    const e = this.engine(store, target, m);
+    if (m.state === 'queued') {
+      if (requeue) this.push(e);
+    } else {
+      // The lane is busy with this run until it ends.
+      const lane = this.lanes.get(target.name) ?? [];
+      this.lanes.set(target.name, lane);
+      lane.unshift(e);
+      void e.attach().finally(() => this.advance(target.name, e));
+    }
+    return m;
   }
 
   /** Stop watching every run (they keep running on their boxes). */
