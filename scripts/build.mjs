@@ -21,7 +21,8 @@ const node = {
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', server: 'src/server/server.ts' }, outdir: 'dist' },
-  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts' }, outdir: 'media' },
+  // Inline map in dev builds: a separate media/*.map would be packaged (media/** goes into the VSIX).
+  { ...common, sourcemap: production ? false : 'inline', platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts' }, outdir: 'media' },
 ];
 // Extension-host test suites (not packaged): one bundle per suite so the runner can load them by name.
 if (!production && existsSync('test/exthost')) {

@@ -14,10 +14,10 @@ export async function activate(context: vscode.ExtensionContext) {
   const dashboard = new DashboardController(context, log, runs, workspace);
   context.subscriptions.push(workspace, runs, dashboard);
   registerCompare(context, log, workspace, runs);
-  registerAgent(context, log, workspace, runs, dashboard);
+  const agent = registerAgent(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.
-  return { workspace, runs, dashboard };
+  return { workspace, runs, dashboard, agent };
 }
 
 export function deactivate() {}

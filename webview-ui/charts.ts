@@ -53,10 +53,16 @@ export interface ChartSnapshot {
   xAxis: XAxis;
   yType: string;
   refLine: number | null;
-  datasets: { label: string; points: number; drawn: number; color: string }[];
+  /** points: the whole series; sampled: what chart.js is given (a downsampled copy at full range); drawn: after
+   * chart.js decimation. */
+  datasets: { label: string; points: number; sampled: number; drawn: number; color: string }[];
 }
 
-type LineDs = ChartDataset<'line', XY[]>;
+/** `full`: the whole series when `data` holds its downsampled copy (for the test hook's point counts). */
+type LineDs = ChartDataset<'line', XY[]> & { full?: XY[]; _data?: XY[] };
+
+/** Whole steps, also at the fractional edges a zoom leaves. */
+const STEP_TICKS = { maxRotation: 0, precision: 0, callback: (v: number | string) => Math.round(Number(v)).toLocaleString('en') };
 
 export class Charts {
   private axis: XAxis = 'step';
@@ -127,7 +133,7 @@ export class Charts {
       maintainAspectRatio: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { maxRotation: 0, precision: 0 } },
+        x: { type: 'linear', title: { display: true, text: 'step' }, ticks: STEP_TICKS },
         y: { type: 'linear', title: { display: true, text: yTitle } },
       },
       plugins: {
@@ -226,7 +232,7 @@ export class Charts {
     for (const c of this.all()) {
       const x = c.options.scales!.x!;
       x.title = { display: true, text: axis === 'step' ? 'step' : 'training time' };
-      x.ticks = axis === 'step' ? { maxRotation: 0, precision: 0 }
+      x.ticks = axis === 'step' ? STEP_TICKS
         : { maxRotation: 0, callback: (v) => formatDuration(Number(v) * 1000).replace(/\.0$/, '') };
       c.resetZoom('none');
     }
@@ -308,28 +314,29 @@ export class Charts {
   private rebuildDatasets(): void {
     const p = this.palette;
     const width = p.highContrast ? 2.5 : 1.75;
-    const line = (label: string, data: XY[], color: string, extra: Partial<LineDs> = {}): LineDs => ({
+    const line = (label: string, data: XY[], series: Partial<LineDs>, color: string, extra: Partial<LineDs> = {}): LineDs => ({
       label, data, borderColor: color, backgroundColor: color, borderWidth: width, pointRadius: 0,
-      pointHoverRadius: 3, ...extra,
+      pointHoverRadius: 3, ...series, ...extra,
     });
     let overlay = 0;
     this.val$.data.datasets = [
-      line('this run', this.valXY, p.run, { pointRadius: this.valXY.length > 200 ? 0 : 2 }),
+      line('this run', this.valXY, {}, p.run, { pointRadius: this.valXY.length > 200 ? 0 : 2 }),
       ...this.curves.map((c, i) => {
         const color = c.kind === 'reference' ? p.reference : c.kind === 'start' ? p.start
           : p.overlays[overlay++ % p.overlays.length];
         return c.endPointOnly
-          ? line(c.label, this.curveXY[i], color, { showLine: false, pointRadius: 6, pointHoverRadius: 7, pointStyle: 'rectRot' })
-          : line(c.label, this.curveXY[i], color, { borderDash: c.kind === 'run' ? [] : [5, 3], borderWidth: width - 0.25 });
+          ? line(c.label, this.curveXY[i], {}, color, { showLine: false, pointRadius: 6, pointHoverRadius: 7, pointStyle: 'rectRot' })
+          : line(c.label, this.curveXY[i], {}, color, { borderDash: c.kind === 'run' ? [] : [5, 3], borderWidth: width - 0.25 });
       }),
     ];
     this.hasTrainLoss = this.rawXY.length > 0;
-    const zoomed = (c: Chart<'line', XY[]>, full: XY[], lod: MinMaxLod) => (this.detail.has(c) ? full : lod.out);
+    const zoomed = (c: Chart<'line', XY[]>, full: XY[], lod: MinMaxLod): [XY[], Partial<LineDs>] =>
+      [this.detail.has(c) ? full : lod.out, { full }];
     this.train$.data.datasets = this.hasTrainLoss ? [
-      line('raw', zoomed(this.train$, this.rawXY, this.rawLod), alpha(p.run, p.highContrast ? 0.5 : 0.35), { borderWidth: 1 }),
-      line(`EMA ${this.smoothing.toFixed(2)}`, zoomed(this.train$, this.emaXY, this.emaLod), p.run),
+      line('raw', ...zoomed(this.train$, this.rawXY, this.rawLod), alpha(p.run, p.highContrast ? 0.5 : 0.35), { borderWidth: 1 }),
+      line(`EMA ${this.smoothing.toFixed(2)}`, ...zoomed(this.train$, this.emaXY, this.emaLod), p.run),
     ] : [];
-    this.step$.data.datasets = [line('step avg', zoomed(this.step$, this.stepXY, this.stepLod), p.step)];
+    this.step$.data.datasets = [line('step avg', ...zoomed(this.step$, this.stepXY, this.stepLod), p.step)];
     for (const c of this.all()) this.dirty.add(c);
   }
 
@@ -358,7 +365,7 @@ export class Charts {
   /** robustUpper of a chart's series, recomputed only when the series grew by more than 1% (a live append
    * of a few points onto 100,000 must not re-sort a sample every frame) or were replaced. */
   private upperOf(c: Chart<'line', XY[]>): number | undefined {
-    const series = c.data.datasets.map((d) => (d as LineDs & { _data?: XY[] })._data ?? d.data);
+    const series = c.data.datasets.map((d) => (d as LineDs)._data ?? d.data);
     const total = series.reduce((n, s) => n + s.length, 0);
     const cached = this.uppers.get(c);
     if (cached && cached.datasets === c.data.datasets && Math.abs(total - cached.total) <= cached.total / 100) return cached.upper;
@@ -377,8 +384,12 @@ export class Charts {
       yType: String(c.options.scales!.y!.type),
       refLine: c.options.plugins!.refLine?.value ?? null,
       datasets: c.data.datasets.map((d, i) => {
-        const raw = (d as LineDs & { _data?: XY[] })._data ?? d.data;
-        return { label: String(d.label), points: raw.length, drawn: c.getDatasetMeta(i).data.length, color: String(d.borderColor) };
+        const ds = d as LineDs;
+        const given = ds._data ?? ds.data;
+        return {
+          label: String(d.label), points: (ds.full ?? given).length, sampled: given.length,
+          drawn: c.getDatasetMeta(i).data.length, color: String(d.borderColor),
+        };
       }),
     });
     return { val: snap(this.val$), train: snap(this.train$), step: snap(this.step$) };

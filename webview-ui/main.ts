@@ -116,9 +116,10 @@ class App {
       h('label', { class: 'check', title: 'Clip the y axis above the 95th percentile (the first steps\' loss)' }, this.el.outliers, 'Ignore outliers'),
       h('label', { class: 'slider', title: 'EMA smoothing of the training loss' }, 'Smoothing', this.el.smoothing, this.el.smoothingOut),
       h('span', { class: 'spacer' }),
-      h('button', { type: 'button', class: 'secondary', title: 'Or double-click a chart. Drag to zoom, Shift+drag to pan, Ctrl+wheel to zoom.', onclick: () => { this.charts.resetZoom(); this.schedule(); } }, 'Reset zoom'),
-      h('button', { type: 'button', 'data-testid': 'export-png', onclick: () => this.exportData('png') }, 'Export PNG'),
-      h('button', { type: 'button', 'data-testid': 'export-csv', onclick: () => this.exportData('csv') }, 'Export CSV'));
+      h('span', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', title: 'Or double-click a chart. Drag to zoom, Shift+drag to pan, Ctrl+wheel to zoom.', onclick: () => { this.charts.resetZoom(); this.schedule(); } }, 'Reset zoom'),
+        h('button', { type: 'button', 'data-testid': 'export-png', onclick: () => this.exportData('png') }, 'Export PNG'),
+        h('button', { type: 'button', 'data-testid': 'export-csv', onclick: () => this.exportData('csv') }, 'Export CSV')));
     fill(root, this.el.header, this.el.result, toolbar,
       h('div', { class: 'grid' }, panel('val', CHART_TITLES[0], 'wide'), panel('train', CHART_TITLES[1], ''), panel('step', CHART_TITLES[2], '')),
       this.el.runs, this.el.testState);

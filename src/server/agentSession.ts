@@ -147,7 +147,7 @@ export class AgentSessions {
       checkpoint: async (turn, text) =>
         saveCheckpoint(p.taskDir, text, { turn, sessionId, label: `before agent turn ${turn}` }).n,
       checkRules: (text) => checkScript(text, baseline(), { python: this.python() }),
-      review: async (turn, summary, signal) => (await c.sendRequest(ReviewTurnRequest, { turn, summary }, tokenFor(signal))).decision,
+      review: (turn, summary, signal) => c.sendRequest(ReviewTurnRequest, { turn, summary }, tokenFor(signal)),
       revert: async (turn, reason) => {
         const r = await c.sendRequest(RevertTurnRequest, { turn, reason });
         if (!r.restored && r.message) emit({ type: 'note', turn, text: r.message });

@@ -32,7 +32,7 @@ export const AgentEventNotification = new NotificationType<AgentEvent>('speedrun
 export const ReadScriptRequest = new RequestType<{ uri: string }, { text: string; version: number }, void>('speedrun/agent/readScript');
 
 /** Ask the user (or the auto-accept setting) to accept or reject the turn's edits. Reject restores the file. */
-export const ReviewTurnRequest = new RequestType<{ turn: number; summary: string }, { decision: 'accept' | 'reject' }, void>(
+export const ReviewTurnRequest = new RequestType<{ turn: number; summary: string }, { decision: 'accept' | 'reject'; by: 'user' | 'auto' }, void>(
   'speedrun/agent/review',
 );
 
@@ -96,7 +96,7 @@ export type ToTranscript =
 
 export type FromTranscript =
   | { type: 'ready' }
-  | { type: 'openDiff'; turn: number }
+  | { type: 'openDiff'; sessionId: string; turn: number }
   | { type: 'openRun'; runId: string }
   | { type: 'openPrompt'; sessionId: string; turn: number; round: number }
   | { type: 'accept' }
@@ -114,7 +114,7 @@ export function isFromTranscript(x: unknown): x is FromTranscript {
     case 'stop':
       return true;
     case 'openDiff':
-      return Number.isInteger(m.turn);
+      return typeof m.sessionId === 'string' && m.sessionId.length < 100 && Number.isInteger(m.turn);
     case 'openRun':
       return typeof m.runId === 'string' && /^[\w.-]{1,100}$/.test(m.runId);
     case 'openPrompt':

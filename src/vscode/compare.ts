@@ -273,8 +273,9 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
   const exportPatch = async (arg?: unknown) => {
     const ctx = requireTask();
     if (!ctx) return;
-    const opts = (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? arg : {}) as { target?: unknown };
-    const given = typeof arg === 'string' ? arg : arg instanceof vscode.Uri ? arg.fsPath : opts.target instanceof vscode.Uri ? opts.target.fsPath : typeof opts.target === 'string' ? opts.target : undefined;
+    // exportPatch(path) or exportPatch({ runId?, target? }) from code and tests; a RunMeta from the Runs view.
+    const o = (typeof arg === 'string' ? { target: arg } : arg && typeof arg === 'object' ? arg : {}) as { target?: unknown };
+    const given = typeof o.target === 'string' ? path.resolve(ctx.taskDir, o.target) : undefined;
     const runId = typeof arg === 'string' ? undefined : runIdOf(arg);
     try {
       const baseline = readRecordScript(benchmarkOf(ctx), ctx.task.fromRecord);
@@ -293,6 +294,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
         if (!uri) return;
         target = uri.fsPath;
       }
+      if (path.resolve(target) === ctx.scriptPath) throw new CompareError('choose another file: the patch would replace train_gpt2.py');
       fs.writeFileSync(target, attemptPatch(baseline, attempt, { fromRecord: ctx.task.fromRecord, label: runId ? `run ${runId}` : 'attempt' }));
       log.info(`compare: patch written to ${target}`);
       if (!given) {

@@ -251,7 +251,8 @@ export class DashboardController implements Dashboard, vscode.Disposable {
 
   /** Reproduction coverage of an ended run's script against the reference change; null when not computable. */
   private coverage(s: Shown): Coverage | null {
-    if (!isTerminal(s.meta)) return null;
+    // Only a run that trained to the end says something about how much of the reference it reproduced.
+    if (s.meta.state !== 'finished') return null;
     if (s.coverage === undefined) {
       try {
         s.coverage = toCoverage(compareTask({

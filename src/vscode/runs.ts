@@ -140,6 +140,7 @@ export class RunController implements Runs, vscode.Disposable {
           confirmHostKey: (p) => this.confirmHostKey(t, p),
           askPassphrase: (file, retry) => this.askPassphrase(file, retry),
           passphraseAccepted: (file, pass) => void this.offerToRemember(file, pass),
+          resolve: { configFile: this.config().get<string>('sshConfigFile') || undefined },
           log: (m) => this.log.info(m),
         }),
       timeLimitMs: () => this.config().get<number>('timeLimitMinutes', 60) * 60_000,
@@ -311,8 +312,12 @@ export class RunController implements Runs, vscode.Disposable {
 
   // ---- Runs (services.ts) ----
 
+  /** See Runs.preRunCheck; agent runs were checked by the agent loop already. */
+  preRunCheck?: (taskDir: string) => Promise<boolean>;
+
   async start(opts: { taskDir: string; target?: string; origin?: 'user' | 'agent' }): Promise<RunMeta | undefined> {
     if (!vscode.workspace.isTrusted) throw new Error('Runs need a trusted workspace.');
+    if (opts.origin !== 'agent' && this.preRunCheck && !(await this.preRunCheck(opts.taskDir))) return undefined;
     const target = opts.target ?? (await this.pickTarget());
     if (!target) return undefined;
     // What runs is what is on disk: save an edited script first.

@@ -30,6 +30,11 @@ export interface Runs {
   /** Directory of a run's stored files. */
   runDir(taskDir: string, runId: string): string;
   readonly onDidEvent: vscode.Event<RunEvent>;
+  /**
+   * Optional check before a user's run (set by the agent area: the benchmark rules). Resolves false when the
+   * run must not start (the user saw the violations and did not override them).
+   */
+  preRunCheck?: (taskDir: string) => Promise<boolean>;
 }
 
 /** The dashboard panel (src/vscode/dashboard.ts). */

@@ -76,6 +76,25 @@ suite('dashboard webview (harness)', function () {
     assert.equal(state.runId, '20261126-120000-a1b2');
   });
 
+  test('drag to zoom draws every point of the range; reset goes back to the downsampled series', async () => {
+    await d.post(sampleInit(5000, 6000));
+    let s = await d.testState();
+    const sampled = s.charts.train.datasets[0].sampled;
+    assert.equal(s.charts.train.datasets[0].points, 5000);
+    assert.ok(sampled < 2000, `downsampled at full range (${sampled} of 5000)`);
+    const box = (await d.page.locator('[data-testid=chart-train] canvas').boundingBox())!;
+    await d.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await d.page.mouse.down();
+    await d.page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.8, { steps: 5 });
+    await d.page.mouse.up();
+    s = await d.testState();
+    assert.equal(s.charts.train.datasets[0].sampled, 5000, 'zoomed: the full series');
+    await shot('dashboard-harness-zoomed');
+    await d.page.locator('button', { hasText: 'Reset zoom' }).click();
+    s = await d.testState();
+    assert.equal(s.charts.train.datasets[0].sampled, sampled);
+  });
+
   test('exports CSV and PNG when the host asks', async () => {
     const init = sampleInit(400);
     await d.post(init);

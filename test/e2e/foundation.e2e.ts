@@ -19,12 +19,18 @@ async function chooseFolder(page: Page, dir: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input.input[type=text]');
   await input.waitFor();
-  // The dialog fills in its start folder shortly after opening; typing before that would get appended to it.
+  // The dialog fills in its start folder asynchronously, possibly after we type: type until the path stays put.
   for (let i = 0; !(await input.inputValue()); i++) {
     if (i > 100) assert.fail('the folder dialog shows no start folder');
     await page.waitForTimeout(100);
   }
-  await input.fill(`${dir}/`);
+  const typed = `${dir}/`;
+  for (let i = 0; ; i++) {
+    if (i > 20) assert.fail(`the folder dialog keeps changing the typed path (now ${await input.inputValue()})`);
+    if ((await input.inputValue()) !== typed) await input.fill(typed);
+    await page.waitForTimeout(300);
+    if ((await input.inputValue()) === typed) break;
+  }
   // Accepting before the dialog has listed the typed folder picks the old one: wait for its subfolders.
   const expected = ['..', ...fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)].sort();
   const listed = async () => (await widget.locator('.monaco-list-row .label-name').allTextContents()).map((t) => t.trim()).sort();
@@ -100,6 +106,7 @@ suite('foundation: first run (e2e)', function () {
     await rows(page, 'Tasks').filter({ hasText: /Task 12\b/ }).waitFor();
     await cs.runCommand('Speedrun: Show Task Brief');
     await page.locator('.tabs-container .tab', { hasText: /TASK|Brief/i }).first().waitFor();
+    await cs.webview().locator('h1', { hasText: 'Task 12: record 12 → record 13' }).waitFor();
     await cs.screenshot('foundation-4-reopened-light');
   });
 });

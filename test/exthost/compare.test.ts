@@ -169,6 +169,9 @@ suite('compare', () => {
       assert.match(patch, /^--- a\/train_gpt2\.py\trecord 12$/m);
       assert.equal(applyPatch(record(12), patch), working);
 
+      assert.equal(await vscode.commands.executeCommand('speedrun.exportPatch', ctx.scriptPath), undefined, 'never over the script');
+      assert.equal(fs.readFileSync(ctx.scriptPath, 'utf8'), working);
+
       addRun(ctx.taskDir, 'r3', record(13));
       const runOut = path.join(ctx.taskDir, 'r3.patch');
       made.push(runOut);

@@ -115,13 +115,19 @@ suite('integration: runs over real sshd', function () {
 
   test('killing sshd mid-run and starting it again ends with the complete log, no gaps or duplicates', async () => {
     const task = makeTask({ steps: 120, valEvery: 40 });
-    const h = harness(s, { target: { ...shards, env: { SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '1', SIM_VAL_SECONDS: '1' } } });
+    const h = harness(s, { target: { ...shards, env: { SIM_SPEEDUP: '4', SIM_COMPILE_SECONDS: '1', SIM_VAL_SECONDS: '1' } } });
     const meta = h.manager.enqueue({ taskDir: task, target: 'box' });
     await h.until(meta.runId, (e) => e.type === 'log' && e.event.type === 'train' && e.event.step >= 20);
     s.kill();
     await h.until(meta.runId, (e) => e.type === 'state' && /reconnecting/.test(e.detail ?? ''));
     await new Promise((r) => setTimeout(r, 1500));
+    const before = h.events.filter((e) => e.type === 'log' && e.event.type === 'train').length;
+    assert.ok(before < 100, `still running when sshd comes back (${before} steps seen)`);
     await s.start();
+    await h.until(meta.runId, (e) => e.type === 'log' && e.event.type === 'train' && e.event.step >= before + 5);
+    // The box hung up the follower of the dropped connection: one tail, not one per connection.
+    const tails = liveUnder(h.manager.get(meta.runId)!.remoteDir!, uid).filter((p) => / tail -c /.test(` ${p.split(' ').slice(1).join(' ')}`));
+    assert.equal(tails.length, 1, tails.join('\n'));
     const end = await h.manager.waitForEnd(meta.runId);
     assert.equal(end.state, 'finished', JSON.stringify(end.failure));
     const local = new RunStore(task).readConsole(meta.runId).toString('utf8');
@@ -220,7 +226,7 @@ suite('integration: runs over real sshd', function () {
 
   test('a new session re-attaches to a launched run and completes its log without duplicates', async () => {
     const task = makeTask({ steps: 100, valEvery: 50 });
-    const env = { SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '1' };
+    const env = { SIM_SPEEDUP: '4', SIM_COMPILE_SECONDS: '1' };
     const first = harness(s, { target: { ...shards, env } });
     const meta = first.manager.enqueue({ taskDir: task, target: 'box' });
     await first.until(meta.runId, (e) => e.type === 'log' && e.event.type === 'train' && e.event.step >= 10);
@@ -232,6 +238,8 @@ suite('integration: runs over real sshd', function () {
     assert.deepEqual(second.manager.resume(task).map((m) => m.runId), [meta.runId]);
     const end = await second.manager.waitForEnd(meta.runId);
     assert.equal(end.state, 'finished');
+    assert.ok(second.events.some((e) => e.type === 'state' && e.detail === 're-attached'));
+    assert.ok(second.events.some((e) => e.type === 'log' && e.event.type === 'train'), 'the new session streamed live steps');
     const local = new RunStore(task).readConsole(meta.runId).toString('utf8');
     assert.equal(local, fs.readFileSync(path.join(end.remoteDir!, 'console.log'), 'utf8'));
     assert.deepEqual(trainSteps(local), Array.from({ length: 100 }, (_, i) => i + 1));

@@ -70,7 +70,6 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
     const files: Record<string, [string, string]> = {
       '/dashboard.js': [path.join(media, 'dashboard.js'), 'text/javascript'],
       '/dashboard.css': [path.join(media, 'dashboard.css'), 'text/css'],
-      '/dashboard.js.map': [path.join(media, 'dashboard.js.map'), 'application/json'],
     };
     if (url === '/') {
       const html = dashboardHtml({ cspSource: origin, nonce: 'harness0nonce', scriptUri: `${origin}/dashboard.js`, styleUri: `${origin}/dashboard.css` })

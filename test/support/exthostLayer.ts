@@ -15,21 +15,30 @@ interface SessionFile {
   env?: Record<string, string>;
 }
 
-function defaultSession(): Required<SessionFile> {
-  return { workspace: 'empty', settings: { 'speedrun.benchmarkPath': FIXTURE_BENCHMARK }, env: {} };
+/** The session a suite runs in: the defaults, with its sidecar file merged over them. */
+export function sessionFor(suite: string): Required<SessionFile> {
+  const sidecar = path.join(REPO_ROOT, 'test/exthost', `${suite}.session.json`);
+  const custom: SessionFile = fs.existsSync(sidecar) ? JSON.parse(fs.readFileSync(sidecar, 'utf8')) : {};
+  return {
+    workspace: custom.workspace ?? 'empty',
+    settings: { 'speedrun.benchmarkPath': FIXTURE_BENCHMARK, ...custom.settings },
+    env: { ...custom.env },
+  };
+}
+
+/** Suite names found in dist/test/exthost (built by scripts/build.mjs). */
+export function allSuites(): string[] {
+  const dir = path.join(REPO_ROOT, 'dist/test/exthost');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).map((f) => f.slice(0, -8)).sort() : [];
 }
 
 async function main(args: string[]): Promise<number> {
-  const dir = path.join(REPO_ROOT, 'dist/test/exthost');
-  const all = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).map((f) => f.slice(0, -8)).sort() : [];
-  const suites = args.length ? args : all;
+  const suites = args.length ? args : allSuites();
   let passes = 0;
   let failures = 0;
   for (const suite of suites) {
-    const sidecar = path.join(REPO_ROOT, 'test/exthost', `${suite}.session.json`);
-    const custom: SessionFile = fs.existsSync(sidecar) ? JSON.parse(fs.readFileSync(sidecar, 'utf8')) : {};
-    const base = defaultSession();
-    const workspace = (custom.workspace ?? base.workspace) === 'empty' ? fs.mkdtempSync(path.join(os.tmpdir(), `speedrun-ws-${suite}-`)) : undefined;
+    const session = sessionFor(suite);
+    const workspace = session.workspace === 'empty' ? fs.mkdtempSync(path.join(os.tmpdir(), `speedrun-ws-${suite}-`)) : undefined;
     const started = Date.now();
     process.stdout.write(`\n  ${suite} (extension host)\n`);
     let r: ExtHostResults;
@@ -37,8 +46,8 @@ async function main(args: string[]): Promise<number> {
       r = await runExtHostSuites({
         workspace,
         suites: [suite],
-        settings: { ...base.settings, ...custom.settings },
-        env: { ...base.env, ...custom.env },
+        settings: session.settings,
+        env: session.env,
       });
     } catch (e) {
       r = { passed: 0, failed: 0, tests: [], failures: [], error: String((e as Error)?.stack ?? e) };
@@ -55,7 +64,7 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write(`    ${r.passed} passed, ${r.failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
   if (!suites.length) {
-    process.stdout.write(`no extension-host suites in ${dir}\n`);
+    process.stdout.write('no extension-host suites in dist/test/exthost (run node scripts/build.mjs)\n');
     failures++;
   }
   process.stdout.write(`\n  ${passes} passing\n  ${failures} failing\n`);

@@ -7,9 +7,9 @@ import { connectTarget, type ConnectDeps } from '../../src/core/remote/connect';
 import { parseTargets, type Target } from '../../src/core/remote/targets';
 import { RunManager, type ManagerOptions } from '../../src/core/runs/manager';
 import type { RunEvent } from '../../src/core/runs/types';
-import type { Sshd } from './sshd';
+import { REPO_ROOT, type Sshd } from './sshd';
 
-const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/benchmark/workspace_templates/nanogpt_speedrun');
+const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/benchmark/workspace_templates/nanogpt_speedrun');
 
 const temps: string[] = [];
 

@@ -8,7 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const TEST_USER = 'speedrun-test';
-const SIM_SRC = path.resolve(__dirname, '../../../test/sim');
+/** The repository root, found upwards from here (works from out/ and from esbuild bundles in dist/). */
+export const REPO_ROOT = (() => {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'test/sim/torchrun'))) return d;
+    if (path.dirname(d) === d) throw new Error(`no test/sim above ${__dirname}`);
+  }
+})();
+const SIM_SRC = path.join(REPO_ROOT, 'test/sim');
 
 export interface SshdOptions {
   /** Remote user (created if missing). Default speedrun-test. */
@@ -43,6 +50,8 @@ export interface Sshd {
   kill(): void;
   /** kill(), then end the user's processes started from this instance and remove its files. */
   stop(): Promise<void>;
+  /** Plain data for cleanupSshd() from another process. */
+  info(): SshdInfo;
 }
 
 export function freePort(): Promise<number> {
@@ -183,47 +192,68 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   };
   const start = async () => {
     // -D: stay in the foreground as our child, so we know its pid; -E: log to a file.
-    proc = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', logFile], { stdio: 'ignore' });
+    // Own process group: it outlives whatever started it (an extension host that reloads, in the re-attach suite).
+    proc = spawn('/usr/sbin/sshd', ['-D', '-f', config, '-E', logFile], { stdio: 'ignore', detached: true });
+    proc.unref();
     proc.on('error', () => {});
     await waitListening();
   };
   const kill = () => {
-    if (!proc?.pid) return;
-    const kids = children();
-    const victims: number[] = [];
-    const walk = (pid: number) => {
-      for (const c of kids.get(pid) ?? []) {
-        if (comm(c) === 'sshd') {
-          victims.push(c);
-          walk(c);
-        }
-      }
-    };
-    walk(proc.pid);
-    for (const p of [proc.pid, ...victims]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (proc?.pid) killSshd(proc.pid);
     proc = undefined;
   };
   const stop = async () => {
-    kill();
-    // Leftovers of this instance (runs, tails), found by their working directory under dir.
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        if (fs.statSync(`/proc/${d}`).uid !== u.uid) continue;
-        const cwd = fs.readlinkSync(`/proc/${d}/cwd`);
-        if (cwd.startsWith(dir)) process.kill(Number(d), 'SIGKILL');
-      } catch {
-        /* gone or not ours */
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    const pid = proc?.pid;
+    proc = undefined;
+    cleanupSshd({ pid, dir, uid: u.uid });
   };
   await start();
-  return { host: '127.0.0.1', port, user, identityFile, knownHostsFile, hostKeyPub, dir, boxDir, logFile, start, kill, stop };
+  return {
+    host: '127.0.0.1', port, user, identityFile, knownHostsFile, hostKeyPub, dir, boxDir, logFile, start, kill, stop,
+    info: () => ({ pid: proc?.pid, dir, uid: u.uid }),
+  };
+}
+
+/** SIGKILL an sshd and every connection process it forked (its user sessions' commands survive). */
+export function killSshd(pid: number): void {
+  const kids = children();
+  const victims: number[] = [];
+  const walk = (p: number) => {
+    for (const c of kids.get(p) ?? []) {
+      if (comm(c) === 'sshd') {
+        victims.push(c);
+        walk(c);
+      }
+    }
+  };
+  walk(pid);
+  for (const p of [pid, ...victims]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** What stop() needs, as plain data, so another process can clean up an sshd it did not start. */
+export interface SshdInfo {
+  pid?: number;
+  dir: string;
+  uid: number;
+}
+
+/** Kill the sshd, the user's processes started under its directory (runs, tails), and remove its files. */
+export function cleanupSshd(info: SshdInfo): void {
+  if (info.pid) killSshd(info.pid);
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.statSync(`/proc/${d}`).uid !== info.uid) continue;
+      if (fs.readlinkSync(`/proc/${d}/cwd`).startsWith(info.dir)) process.kill(Number(d), 'SIGKILL');
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  fs.rmSync(info.dir, { recursive: true, force: true });
 }

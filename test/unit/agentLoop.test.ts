@@ -58,9 +58,9 @@ class FakeHost implements AgentHost {
     return checkScript(text, BASE);
   }
   async review(turn: number) {
-    const d = this.decisions.shift() ?? 'accept';
-    if (d === 'reject') await this.revert(turn);
-    return d;
+    const decision = this.decisions.shift() ?? 'accept';
+    if (decision === 'reject') await this.revert(turn);
+    return { decision, by: 'user' as const };
   }
   async revert(turn: number) {
     this.text = this.turnStart.get(turn)!;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import {
   ApplyWorkspaceEditRequest, CodeActionRequest, CodeLensRequest, type Diagnostic, DidChangeTextDocumentNotification,
-  DidOpenTextDocumentNotification, ExitNotification, InitializeRequest, InitializedNotification, type MessageConnection,
+  DidOpenTextDocumentNotification, ExitNotification, InitializeRequest, InitializedNotification, type ProtocolConnection,
   PublishDiagnosticsNotification, type PublishDiagnosticsParams, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
   type TextDocumentEdit, type TextEdit, createProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
@@ -22,16 +22,16 @@ import { REPO, applyEdits, cleanupTemps, makeTaskDir, mutate, recordScript, temp
 
 let serverJs: string;
 
-/** Bundles src/server/server.ts once, as scripts/build.mjs does for dist/server.js. */
+/** Bundles src/server/server.ts once (into out/, next to the compiled tests), as scripts/build.mjs does for dist/. */
 function bundleServer(): string {
   if (serverJs) return serverJs;
-  serverJs = path.join(tempDir('speedrun-lsp-'), 'server.js');
+  serverJs = path.join(REPO, 'out/test/lsp-server.js');
   buildSync({ entryPoints: [path.join(REPO, 'src/server/server.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: serverJs, logLevel: 'error' });
   return serverJs;
 }
 
 interface Session {
-  conn: MessageConnection;
+  conn: ProtocolConnection;
   child: ChildProcess;
   diagnostics: Map<string, PublishDiagnosticsParams[]>;
   waitDiagnostics(uri: string, pred?: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]>;
@@ -49,13 +49,15 @@ async function startServer(initializationOptions: Record<string, unknown>, rootD
     waiters.splice(0).forEach((w) => w());
   });
   conn.listen();
-  const init = await conn.sendRequest(InitializeRequest.type, {
+  const exited = new Promise<never>((_, fail) => child.once('exit', (code) => fail(new Error(`the server exited with code ${code}`))));
+  exited.catch(() => undefined);
+  const init = await Promise.race([exited, conn.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: pathToFileURL(rootDir).href,
     workspaceFolders: [{ uri: pathToFileURL(rootDir).href, name: 'task' }],
     capabilities: { workspace: { applyEdit: true, workspaceEdit: { documentChanges: true } } },
     initializationOptions,
-  });
+  })]);
   await conn.sendNotification(InitializedNotification.type, {});
   return {
     conn,
@@ -118,7 +120,7 @@ suite('language server over stdio: rule diagnostics', function () {
     s = await startServer({ python: false }, taskDir);
     await s.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version: 1, text } });
     const diags = await s.waitDiagnostics(uri, (d) => d.some((x) => x.code === 'syntax'));
-    assert.match(diags.find((d) => d.code === 'syntax')!.message, /bracket\/indent check/);
+    assert.match(String(diags.find((d) => d.code === 'syntax')!.message), /bracket\/indent check/);
   });
 
   test('without the benchmark clone it says so and still checks what it can', async () => {
@@ -131,7 +133,7 @@ suite('language server over stdio: rule diagnostics', function () {
     await s.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version: 1, text } });
     const diags = await s.waitDiagnostics(uri, (d) => d.length > 0);
     assert.deepEqual(diags.map((d) => d.code ?? d.severity), ['data-files', 3]);
-    assert.match(diags[1].message, /starting script of record 12 is unavailable/);
+    assert.match(String(diags[1].message), /starting script of record 12 is unavailable/);
   });
 
   test('files outside a task get no diagnostics; the VS Code client gets code lenses', async () => {
@@ -178,12 +180,12 @@ suite('language server: an agent session driven by a scripted client', function 
     const labels: ReturnType<typeof decodeEditLabel>[] = [];
     const events: AgentEvent[] = [];
     const ended = new Promise<void>((ok) =>
-      s!.conn.onNotification(AgentEventNotification.type, (e) => {
+      s!.conn.onNotification(AgentEventNotification, (e) => {
         events.push(e);
         if (e.type === 'end') ok();
       }),
     );
-    s.conn.onRequest(ReadScriptRequest.type, () => ({ text: doc.text, version: doc.version }));
+    s.conn.onRequest(ReadScriptRequest, () => ({ text: doc.text, version: doc.version }));
     s.conn.onRequest(ApplyWorkspaceEditRequest.type, (p) => {
       labels.push(decodeEditLabel(p.label));
       const change = p.edit.documentChanges![0] as TextDocumentEdit;
@@ -192,14 +194,14 @@ suite('language server: an agent session driven by a scripted client', function 
       doc.version++;
       return { applied: true };
     });
-    s.conn.onRequest(ReviewTurnRequest.type, () => ({ decision: 'accept' as const }));
-    s.conn.onRequest(RevertTurnRequest.type, () => ({ restored: true }));
+    s.conn.onRequest(ReviewTurnRequest, () => ({ decision: 'accept' as const, by: 'auto' as const }));
+    s.conn.onRequest(RevertTurnRequest, () => ({ restored: true }));
     let ranText = '';
-    s.conn.onRequest(RunScriptRequest.type, () => {
+    s.conn.onRequest(RunScriptRequest, () => {
       ranText = doc.text;
       return { runId: 'r1', state: 'finished' as const, final: { n_steps: 1750, val_loss: 3.275, train_time: 290_000, is_valid: true } };
     });
-    const r = await s.conn.sendRequest(StartAgentRequest.type, {
+    const r = await s.conn.sendRequest(StartAgentRequest, {
       taskDir,
       scriptUri: uri,
       hintLevels: [2],
@@ -211,7 +213,7 @@ suite('language server: an agent session driven by a scripted client', function 
     await ended;
     assert.deepEqual(labels, [{ turn: 1, checkpoint: 1, kind: 'edit' }]);
     assert.match(ranText, /num_iterations : int = 1750/);
-    assert.deepEqual(events.filter((e) => e.type !== 'delta').map((e) => e.type), ['session', 'turn', 'prompt', 'response', 'edit', 'rules', 'run-end', 'best', 'end']);
+    assert.deepEqual(events.filter((e) => e.type !== 'delta').map((e) => e.type), ['session', 'turn', 'prompt', 'response', 'edit', 'rules', 'review', 'run-end', 'best', 'end']);
     const session = events[0] as Extract<AgentEvent, { type: 'session' }>;
     assert.deepEqual([session.hintLevels, session.hintFiles, session.replay], [[2], ['level_2_description.txt'], false]);
     const stored = readTranscript(taskDir);
@@ -222,7 +224,7 @@ suite('language server: an agent session driven by a scripted client', function 
     assert.deepEqual(listCheckpoints(taskDir).map((c) => [c.n, c.turn]), [[1, 1]]);
   });
 
-  test('a second session while one runs is refused; level 0 is refused as a hint level', async () => {
+  test('level 0 as a hint level and an empty budget are refused', async () => {
     const taskDir = makeTaskDir(12);
     s = await startServer({ python: false }, taskDir);
     const params = {
@@ -232,7 +234,7 @@ suite('language server: an agent session driven by a scripted client', function 
       backend: { kind: 'openai' as const, baseUrl: 'http://127.0.0.1:9/v1', model: 'x' },
       budget: { iterations: 1, runs: 1, tokens: 10 },
     };
-    await assert.rejects(s.conn.sendRequest(StartAgentRequest.type, params), /hint level 0 is not available to an agent/);
-    await assert.rejects(s.conn.sendRequest(StartAgentRequest.type, { ...params, hintLevels: [], budget: { iterations: 0, runs: 1, tokens: 1 } }), /budget.iterations must be a positive integer/);
+    await assert.rejects(s.conn.sendRequest(StartAgentRequest, params), /hint level 0 is not available to an agent/);
+    await assert.rejects(s.conn.sendRequest(StartAgentRequest, { ...params, hintLevels: [], budget: { iterations: 0, runs: 1, tokens: 1 } }), /budget.iterations must be a positive integer/);
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { compareAttempt, splitLines, type CompareResult } from '../../src/core/compare/coverage';
+import { compareAttempt, lineChanges, splitLines, toCoverage, type CompareResult } from '../../src/core/compare/coverage';
 
 // Our own toy "record i" and "record i+1". The reference change has 4 hunks and 11 changed lines:
 //   norm() added at the top (+2), forward uses norm (-2 +2), a warmdown schedule (-1 +2), fewer steps (-1 +1).
@@ -218,5 +218,12 @@ suite('compare: reproduction coverage', () => {
     const ref = base.replace('depth=12', 'depth=11').replace('y = 1', 'y = 2');
     const r = compareAttempt({ baseline: base, reference: ref, attempt: base });
     assert.deepEqual(r.hunks.map((h) => h.scope), [undefined, 'def g']);
+  });
+
+  test('lineChanges counts like coverage; toCoverage gives the dashboard pair', () => {
+    assert.deepEqual(lineChanges(BASE, REF), { added: 7, removed: 4 });
+    assert.deepEqual(lineChanges(BASE, BASE.replace(/\n/g, '\r\n')), { added: 0, removed: 0 });
+    assert.deepEqual(toCoverage(run(edit(BASE, [STEPS]))), { reproduced: 2 / 11, extra: 0 });
+    assert.equal(toCoverage(run('', '', '')), null);
   });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-  appendXY, buildCsv, Ema, formatDuration, formatNum, niceCeil, robustUpper, smoothXY, sortRuns, type XY,
+  appendXY, buildCsv, Ema, formatDuration, formatNum, MinMaxLod, niceCeil, robustUpper, smoothXY, sortRuns, type XY,
 } from '../../src/shared/dashboardData';
 import type { RunRow, TrainPoint, ValPointWire } from '../../src/shared/protocol';
 
@@ -136,5 +136,47 @@ suite('dashboard: y range without outliers', () => {
     assert.equal(niceCeil(5.93, 2.9), 6);
     assert.equal(niceCeil(63.2, 23), 65);
     assert.equal(niceCeil(7, 0), 7);
+  });
+});
+
+suite('dashboard: incremental min-max downsampling', () => {
+  const series = (n: number, from = 0): XY[] => Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    return { x: i, y: 3.3 + Math.sin(i / 7) + (i === 77_777 ? 5 : 0) - (i === 12_345 ? 2 : 0) };
+  });
+
+  test('a short series is drawn as it is', () => {
+    const src = series(500);
+    const lod = new MinMaxLod(src, 1000);
+    lod.sync();
+    assert.equal(lod.bucketSize, 1);
+    assert.deepEqual(lod.out, src);
+  });
+
+  test('100,000 points become at most 2 per bucket, keeping spikes and x order', () => {
+    const src = series(100_000);
+    const lod = new MinMaxLod(src, 1000);
+    lod.sync();
+    assert.ok(lod.out.length <= 2000, String(lod.out.length));
+    assert.equal(lod.bucketSize, 128);
+    assert.ok(lod.out.some((p) => p.x === 77_777), 'the high spike survives');
+    assert.ok(lod.out.some((p) => p.x === 12_345), 'the low spike survives');
+    for (let i = 1; i < lod.out.length; i++) assert.ok(lod.out[i].x > lod.out[i - 1].x);
+  });
+
+  test('appending in batches gives the same result as one pass', () => {
+    const src: XY[] = [];
+    const lod = new MinMaxLod(src, 300);
+    for (let from = 0; from < 20_000; from += 777) {
+      src.push(...series(Math.min(777, 20_000 - from), from));
+      lod.sync();
+    }
+    const once = new MinMaxLod(series(20_000), 300);
+    once.sync();
+    assert.deepEqual(lod.out, once.out);
+    assert.equal(lod.bucketSize, once.bucketSize);
+    src.length = 10;
+    lod.sync();
+    assert.equal(lod.out.length, 10, 'a cleared and refilled source starts over');
   });
 });

@@ -96,6 +96,14 @@ suite('logs: line shapes of every record', () => {
     assert.equal(log.phase, 'finished');
   });
 
+  test('records 18-21 under `torchrun --tee` (every line prefixed `[default0]:`) read the same', () => {
+    const prefixed = fixture('rec18-21-echo.log').split('\n').map((l) => (l ? `[default0]:${l}` : l)).join('\n');
+    const a = parseLogText(prefixed);
+    const b = parseFixture('rec18-21-echo.log');
+    assert.equal(a.error, null);
+    assert.deepEqual([a.train, a.val, a.final, a.peakMemoryMiB, a.phase], [b.train, b.val, b.final, b.peakMemoryMiB, b.phase]);
+  });
+
   test('later modded-nanogpt records (explicit warm-up before step 0, finite step_avg from step 1)', () => {
     const evs = eventsOf([fixture('mn-later.log')]);
     const log = parseFixture('mn-later.log');
@@ -140,6 +148,48 @@ suite('logs: line shapes of every record', () => {
     assert.deepEqual(ph.slice(2), ['validating', 'training', 'validating', 'finished']);
     const finals = evs.filter((e) => e.type === 'final');
     assert.equal(finals.length, 1);
+  });
+});
+
+suite('logs: the step-line scanner accepts exactly the documented shapes', () => {
+  // benchmark.md section 5 (train_time also allowed a fraction here), applied to every combination below.
+  const NUM = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf`;
+  const VAL = new RegExp(String.raw`^step:(\d+)/(\d+) val_loss:(${NUM}) train_time:(\d+(?:\.\d+)?)ms(?: step_avg:(${NUM})ms)?$`);
+  const TRAIN = new RegExp(String.raw`^step:(\d+)/(\d+)(?: train_loss:(${NUM}))? train_time:(\d+(?:\.\d+)?)ms step_avg:(${NUM})ms$`);
+  const num = (t: string) => (/nan$/i.test(t) ? NaN : /inf$/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : Number(t));
+
+  test('agrees with the regexes on valid, odd and broken lines', () => {
+    const steps = ['0', '12', '007', '', 'x1'];
+    const nums = ['0', '3.2736', '214.34', 'nan', '-nan', 'inf', '-inf', '1e-05', '2.5E+3', '5.', '.5', '+0.5', '-3', 'abc', '', '1234567890123456789', '0.12345678901234567'];
+    const times = ['0', '185', '185.5', 'nan', '-1', '1e3', '5.'];
+    const lines: string[] = [];
+    for (const st of steps) {
+      for (const a of nums) {
+        for (const t of times) {
+          lines.push(`step:${st}/50 val_loss:${a} train_time:${t}ms`, `step:3/${st} train_time:${t}ms step_avg:${a}ms`);
+          for (const b of ['214.34', 'nan', 'x']) {
+            lines.push(`step:${st}/50 val_loss:${a} train_time:${t}ms step_avg:${b}ms`, `step:${st}/50 train_loss:${a} train_time:${t}ms step_avg:${b}ms`);
+          }
+        }
+      }
+    }
+    lines.push('step:1/2 train_time:3ms step_avg:4ms ', 'step:1/2  train_time:3ms step_avg:4ms', 'step:1/2 train_time:3ms step_avg:4msx', 'step:1/2 train_time:3 step_avg:4ms');
+    const expected: { type: string; v: number[] }[] = [];
+    for (const line of lines) {
+      const l = line.trimEnd(); // trailing blanks are forgiven
+      let m = VAL.exec(l);
+      if (m) expected.push({ type: 'val', v: [Number(m[1]), Number(m[2]), num(m[3]), Number(m[4]), m[5] === undefined ? -999 : num(m[5])] });
+      else if ((m = TRAIN.exec(l))) expected.push({ type: 'train', v: [Number(m[1]), Number(m[2]), m[3] === undefined ? -999 : num(m[3]), Number(m[4]), num(m[5])] });
+    }
+    const got = eventsOf([lines.join('\n') + '\n']).flatMap((e) =>
+      e.type === 'val'
+        ? [{ type: 'val', v: [e.step, e.totalSteps, e.valLoss, e.trainTimeMs, e.stepAvgMs ?? -999] }]
+        : e.type === 'train'
+          ? [{ type: 'train', v: [e.step, e.totalSteps, e.trainLoss ?? -999, e.trainTimeMs, e.stepAvgMs] }]
+          : [],
+    );
+    assert.ok(expected.length > 500 && expected.length < lines.length, `${expected.length} of ${lines.length}`);
+    assert.deepStrictEqual(got, expected);
   });
 });
 

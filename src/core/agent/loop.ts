@@ -30,8 +30,8 @@ export interface AgentHost {
   /** Saves the script before a turn; returns the checkpoint number. */
   checkpoint(turn: number, text: string): Promise<number>;
   checkRules(text: string): Promise<RuleReport>;
-  /** Accept or reject the turn (a reject restores the file). */
-  review(turn: number, summary: string, signal: AbortSignal): Promise<'accept' | 'reject'>;
+  /** Accept or reject the turn (a reject restores the file); `by` says whether the user or auto-accept decided. */
+  review(turn: number, summary: string, signal: AbortSignal): Promise<{ decision: 'accept' | 'reject'; by: 'user' | 'auto' }>;
   /** Undo the turn's edits without asking. */
   revert(turn: number, reason: string): Promise<void>;
   /** Runs the saved script and resolves when the run has ended. */
@@ -146,7 +146,8 @@ export class AgentLoop {
           }
           continue;
         }
-        const decision = await this.host.review(turn, proposal.plan, this.signal);
+        const { decision, by } = await this.host.review(turn, proposal.plan, this.signal);
+        this.host.emit({ type: 'review', turn, decision, by });
         if (decision === 'reject') {
           this.history.push({ turn, plan: proposal.plan, outcome: 'the user rejected this change, so it was undone and not run' });
           lastAgentText = (await this.host.readScript()).text;

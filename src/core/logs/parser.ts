@@ -2,6 +2,7 @@
 // records). Line shapes are in /work/shared/benchmark.md section 5. Every regex is anchored on the whole line, so
 // the source code that records 18+ echo to stdout (it contains the f-string templates, e.g. `step:{step}/...`)
 // never matches: a template has `{` where a log line has digits.
+import { StringDecoder } from 'node:string_decoder';
 import type { ErrorKind, FinalResult, LogEvent, LogParser, ParsedLog, Phase, RunError, TrainStep, ValPoint } from './types';
 import { TARGET_VAL_LOSS } from '../benchmark/types';
 
@@ -30,7 +31,6 @@ const MEM_RE = /^peak memory (?:consumption|allocated): (\d+) MiB(?: reserved: (
 
 // torchrun worker output may be prefixed `[rank3]:` (or `[default3]:` with --tee), usually followed by one space.
 const RANK_RE = /^\[(?:rank|default)(\d+)\]: ?/;
-// eslint-disable-next-line no-control-regex
 const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
 const FRAME_RE = /^\s+File "([^"]+)", line (\d+)(?:, in (.*))?$/;
 const EXC_RE = /^([A-Za-z_][\w.]*)(?::[ ]?(.*))?$/;
@@ -69,6 +69,11 @@ function clip(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
 }
 
+/** A copy of `s` that doesn't keep the (possibly huge) chunk it was cut from alive. */
+function own(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 function basename(p: string): string {
   const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
   return i < 0 ? p : p.slice(i + 1);
@@ -86,68 +91,68 @@ function classify(name: string, message: string): ErrorKind {
 
 // ---- hand-written scanner for `step:` lines --------------------------------------------------------------------
 // These are nearly every line of a log, so they skip the regexes and allocate nothing but the results. It accepts
-// exactly the TRAIN and VAL shapes above (the unit tests check both against the same fixtures).
-let cur = 0;
-let got = 0;
+// exactly the TRAIN and VAL shapes above (the unit tests check both against the same fixtures). Helpers take the
+// index to read at and return the index after what they read (-1: no match), leaving the number in `sc.v`.
 const NUM_Y = new RegExp(`(?:${NUM})`, 'y');
 const UDEC_Y = /\d+(?:\.\d+)?/y;
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const sc = { v: 0, step: 0, total: 0, loss: 0, hasLoss: false, time: 0, avg: 0, hasAvg: false };
 
-function uint(s: string): boolean {
-  const start = cur;
+function uint(s: string, i: number, end: number): number {
+  const start = i;
   let v = 0;
-  for (; cur < s.length; cur++) {
-    const c = s.charCodeAt(cur);
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
     if (c < 48 || c > 57) break;
     v = v * 10 + (c - 48);
   }
-  got = v;
-  return cur > start && cur - start < 16;
+  sc.v = v;
+  return i > start && i - start < 16 ? i : -1;
 }
 
-function lit(s: string, word: string): boolean {
-  if (!s.startsWith(word, cur)) return false;
-  cur += word.length;
-  return true;
+/** Matches `word` at i (a word never holds \n or \r, so it can't match past the end of a line). */
+function lit(s: string, i: number, word: string): number {
+  if (i < 0) return -1;
+  for (let k = 0; k < word.length; k++) if (s.charCodeAt(i + k) !== word.charCodeAt(k)) return -1;
+  return i + word.length;
 }
 
 /**
  * A plain `123` or `123.45` (the scripts' `{:.4f}`) computed from its digits: m / 10^k is the correctly rounded
  * value, the same as Number(). Anything else (signs, exponents, nan, inf, long mantissas) goes through `slow`.
  */
-function decimal(s: string, slow: RegExp, signed: boolean): boolean {
-  const start = cur;
+function decimal(s: string, i: number, end: number, slow: RegExp): number {
+  if (i < 0) return -1;
+  const start = i;
   let m = 0;
   let digits = 0;
   let c = 0;
-  for (; cur < s.length; cur++) {
-    c = s.charCodeAt(cur);
+  for (; i < end; i++) {
+    c = s.charCodeAt(i);
     if (c < 48 || c > 57) break;
     m = m * 10 + (c - 48);
     digits++;
   }
   let k = 0;
-  if (digits > 0 && c === 46 /* . */ && cur < s.length) {
-    for (cur++; cur < s.length; cur++) {
-      c = s.charCodeAt(cur);
+  if (digits > 0 && c === 46 /* . */) {
+    for (i++; i < end; i++) {
+      c = s.charCodeAt(i);
       if (c < 48 || c > 57) break;
       m = m * 10 + (c - 48);
-      digits++;
       k++;
     }
-    if (k === 0 && !signed) digits = 99; // `5.` is a NUM but not a train_time: let the regex decide
+    digits = k === 0 ? 99 : digits + k; // `5.` is for the regex to judge
   }
-  const next = cur < s.length ? s.charCodeAt(cur) : -1;
+  const next = i < end ? s.charCodeAt(i) : -1;
   if (digits > 0 && digits < 16 && next !== 101 && next !== 69 /* e E */) {
-    got = k ? m / POW10[k] : m;
-    return true;
+    sc.v = k ? m / POW10[k] : m;
+    return i;
   }
   slow.lastIndex = start;
   const r = slow.exec(s);
-  if (!r) return false;
-  cur = slow.lastIndex;
-  got = num(r[0]);
-  return true;
+  if (!r || slow.lastIndex > end) return -1;
+  sc.v = num(r[0]);
+  return slow.lastIndex;
 }
 
 const enum StepShape {
@@ -155,44 +160,100 @@ const enum StepShape {
   Train,
   Val,
 }
-const sc = { step: 0, total: 0, loss: NaN, hasLoss: false, time: 0, avg: NaN, hasAvg: false };
 
-/** Scans `step:s/N ...` (TRAIN or VAL) into `sc`. */
-function scanStep(s: string): StepShape {
-  cur = 5;
-  if (!uint(s)) return StepShape.None;
-  sc.step = got;
-  if (!lit(s, '/') || !uint(s)) return StepShape.None;
-  sc.total = got;
-  if (lit(s, ' val_loss:')) {
-    if (!decimal(s, NUM_Y, true)) return StepShape.None;
-    sc.loss = got;
-    if (!lit(s, ' train_time:') || !decimal(s, UDEC_Y, false) || !lit(s, 'ms')) return StepShape.None;
-    sc.time = got;
-    sc.hasAvg = cur < s.length;
+/** Scans `step:s/N ...` (TRAIN or VAL) in s[from, end) into `sc`; s[from, from + 5) is `step:`. */
+function scanStep(s: string, from: number, end: number): StepShape {
+  let i = uint(s, from + 5, end);
+  if (i < 0) return StepShape.None;
+  sc.step = sc.v;
+  i = lit(s, i, '/');
+  if (i < 0 || (i = uint(s, i, end)) < 0) return StepShape.None;
+  sc.total = sc.v;
+  if (s.charCodeAt(i + 1) === 0x76 /* v */) {
+    i = decimal(s, lit(s, i, ' val_loss:'), end, NUM_Y);
+    if (i < 0) return StepShape.None;
+    sc.loss = sc.v;
+    i = lit(s, decimal(s, lit(s, i, ' train_time:'), end, UDEC_Y), 'ms');
+    if (i < 0) return StepShape.None;
+    sc.time = sc.v;
+    sc.hasAvg = i < end;
     if (sc.hasAvg) {
-      if (!lit(s, ' step_avg:') || !decimal(s, NUM_Y, true) || !lit(s, 'ms')) return StepShape.None;
-      sc.avg = got;
+      i = lit(s, decimal(s, lit(s, i, ' step_avg:'), end, NUM_Y), 'ms');
+      sc.avg = sc.v;
     }
-    return cur === s.length ? StepShape.Val : StepShape.None;
+    return i === end ? StepShape.Val : StepShape.None;
   }
-  sc.hasLoss = lit(s, ' train_loss:');
+  const j = lit(s, i, ' train_loss:');
+  sc.hasLoss = j >= 0;
   if (sc.hasLoss) {
-    if (!decimal(s, NUM_Y, true)) return StepShape.None;
-    sc.loss = got;
+    i = decimal(s, j, end, NUM_Y);
+    sc.loss = sc.v;
   }
-  if (!lit(s, ' train_time:') || !decimal(s, UDEC_Y, false) || !lit(s, 'ms step_avg:')) return StepShape.None;
-  sc.time = got;
-  if (!decimal(s, NUM_Y, true) || !lit(s, 'ms')) return StepShape.None;
-  sc.avg = got;
-  return cur === s.length ? StepShape.Train : StepShape.None;
+  i = lit(s, decimal(s, lit(s, i, ' train_time:'), end, UDEC_Y), 'ms step_avg:');
+  if (i < 0) return StepShape.None;
+  sc.time = sc.v;
+  i = lit(s, decimal(s, i, end, NUM_Y), 'ms');
+  sc.avg = sc.v;
+  return i === end ? StepShape.Train : StepShape.None;
+}
+
+/**
+ * The run's train steps as numbers in fixed blocks: a long run has ~25,000 of them, and holding no object per line
+ * keeps the garbage collector out of the parser's way (the events handed out die young once used).
+ */
+const STRIDE = 7; // step, total, train time, step avg, loss, step ms, flags (1: loss printed, 2: step ms printed)
+const BLOCK = 4096;
+
+class TrainColumns {
+  length = 0;
+  private readonly blocks: Float64Array[] = [];
+
+  push(t: TrainStep): void {
+    const j = this.length % BLOCK;
+    if (j === 0) this.blocks.push(new Float64Array(BLOCK * STRIDE));
+    const b = this.blocks[this.blocks.length - 1];
+    const o = j * STRIDE;
+    b[o] = t.step;
+    b[o + 1] = t.totalSteps;
+    b[o + 2] = t.trainTimeMs;
+    b[o + 3] = t.stepAvgMs;
+    b[o + 4] = t.trainLoss ?? 0;
+    b[o + 5] = t.stepMs ?? 0;
+    b[o + 6] = (t.trainLoss !== undefined ? 1 : 0) | (t.stepMs !== undefined ? 2 : 0);
+    this.length++;
+  }
+
+  private at(i: number, field: number): number {
+    return this.blocks[Math.floor(i / BLOCK)][(i % BLOCK) * STRIDE + field];
+  }
+
+  lastStep(): number {
+    return this.length ? this.at(this.length - 1, 0) : 0;
+  }
+
+  lastTime(): number {
+    return this.length ? this.at(this.length - 1, 2) : 0;
+  }
+
+  toSteps(): TrainStep[] {
+    const out: TrainStep[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const b = this.blocks[Math.floor(i / BLOCK)];
+      const o = (i % BLOCK) * STRIDE;
+      const t: TrainStep = { step: b[o], totalSteps: b[o + 1], trainTimeMs: b[o + 2], stepAvgMs: b[o + 3] };
+      if (b[o + 6] & 1) t.trainLoss = b[o + 4];
+      if (b[o + 6] & 2) t.stepMs = b[o + 5];
+      out[i] = t;
+    }
+    return out;
+  }
 }
 
 class Parser implements LogParser {
   private readonly scriptNames: Set<string>;
   private readonly maxLine: number;
   private readonly target: number;
-  private readonly decoder = new TextDecoder('utf-8');
+  private readonly decoder = new StringDecoder('utf8');
 
   private rest = '';
   private overflow = false;
@@ -202,7 +263,7 @@ class Parser implements LogParser {
 
   private phase: Phase = 'compiling';
   private readonly val: ValEvent[] = [];
-  private readonly train: TrainEvent[] = [];
+  private readonly train = new TrainColumns();
   private peakMemoryMiB: number | null = null;
   private error: RunError | null = null;
   private final: FinalResult | null = null;
@@ -229,7 +290,7 @@ class Parser implements LogParser {
   push(chunk: string | Uint8Array): LogEvent[] {
     this.begin();
     try {
-      const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+      const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
       this.feed(text);
     } catch {
       // Never throw on input: a bug here must not take the run view down. Whatever was parsed stays.
@@ -242,7 +303,7 @@ class Parser implements LogParser {
     if (this.ended) return this.take();
     this.ended = true;
     try {
-      const tail = this.decoder.decode();
+      const tail = this.decoder.end();
       if (tail) this.feed(tail);
       const rest = this.rest;
       this.rest = '';
@@ -259,7 +320,7 @@ class Parser implements LogParser {
   summary(): ParsedLog {
     return {
       val: this.val.map(({ type: _t, ...p }) => p),
-      train: this.train.map(({ type: _t, ...t }) => t),
+      train: this.train.toSteps(),
       final: this.final,
       peakMemoryMiB: this.peakMemoryMiB,
       error: this.error,
@@ -331,6 +392,8 @@ class Parser implements LogParser {
   private physical(text: string, from: number, to: number): void {
     if (to === from) return;
     const max = this.maxLine;
+    // Fast path for the bulk of a log: a plain `step:` line is scanned in place, without cutting it out.
+    if (to - from <= max && lit(text, from, 'step:') > 0 && this.stepColon(text, from, to)) return;
     const whole = text.slice(from, to);
     if (whole.indexOf('\r') < 0) {
       this.line(whole.length > max ? whole.slice(0, max) : whole);
@@ -344,12 +407,6 @@ class Parser implements LogParser {
   private line(raw: string): void {
     if (raw.length === 0) return;
     let s = raw;
-    if (s.charCodeAt(0) === 0x73 /* s */ && s.startsWith('step:')) {
-      if (s.indexOf('\x1b') < 0) {
-        this.stepLine(s);
-        return;
-      }
-    }
     if (s.indexOf('\x1b') >= 0) s = s.replace(ANSI_RE, '');
     let key = '';
     if (s.charCodeAt(0) === 0x5b /* [ */) {
@@ -384,28 +441,7 @@ class Parser implements LogParser {
   }
 
   private stepLine(s: string): boolean {
-    if (s.charCodeAt(4) === 0x3a /* : */) {
-      const shape = scanStep(s);
-      if (shape === StepShape.Train) {
-        this.flushVloss();
-        this.onTrain(
-          sc.hasLoss
-            ? { type: 'train', step: sc.step, totalSteps: sc.total, trainLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
-            : { type: 'train', step: sc.step, totalSteps: sc.total, trainTimeMs: sc.time, stepAvgMs: sc.avg },
-        );
-        return true;
-      }
-      if (shape === StepShape.Val) {
-        this.pendingVloss = null; // a V0 line and its `val loss` twin describe the same validation
-        this.onVal(
-          sc.hasAvg
-            ? { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
-            : { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time },
-        );
-        return true;
-      }
-      return false;
-    }
+    if (s.charCodeAt(4) === 0x3a /* : */) return this.stepColon(s, 0, s.length);
     const m = OLD_RE.exec(s);
     if (!m) return false;
     this.flushVloss();
@@ -426,7 +462,30 @@ class Parser implements LogParser {
     return true;
   }
 
-  // The event object is also the summary's entry (one allocation per line; summary() strips `type`).
+  /** A TRAIN or VAL line (records 4-21 and later; V0 of records 1-3) in s[from, end). */
+  private stepColon(s: string, from: number, end: number): boolean {
+    const shape = scanStep(s, from, end);
+    if (shape === StepShape.Train) {
+      this.flushVloss();
+      this.onTrain(
+        sc.hasLoss
+          ? { type: 'train', step: sc.step, totalSteps: sc.total, trainLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
+          : { type: 'train', step: sc.step, totalSteps: sc.total, trainTimeMs: sc.time, stepAvgMs: sc.avg },
+      );
+      return true;
+    }
+    if (shape === StepShape.Val) {
+      this.pendingVloss = null; // a V0 line and its `val loss` twin describe the same validation
+      this.onVal(
+        sc.hasAvg
+          ? { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time, stepAvgMs: sc.avg }
+          : { type: 'val', step: sc.step, totalSteps: sc.total, valLoss: sc.loss, trainTimeMs: sc.time },
+      );
+      return true;
+    }
+    return false;
+  }
+
   private onTrain(t: TrainEvent): void {
     this.totalSteps = t.totalSteps;
     this.train.push(t);
@@ -437,6 +496,7 @@ class Parser implements LogParser {
     this.out.push(t);
   }
 
+  // A val event object is also the summary's entry (there are few); summary() strips `type`.
   private onVal(p: ValEvent): void {
     this.totalSteps = p.totalSteps;
     const prev = this.val[this.val.length - 1];
@@ -462,8 +522,7 @@ class Parser implements LogParser {
     const v = this.pendingVloss;
     this.pendingVloss = null;
     if (this.sawValSinceTrain) return;
-    const last = this.train[this.train.length - 1];
-    this.onVal({ type: 'val', step: last ? last.step : 0, totalSteps: this.totalSteps, valLoss: v, trainTimeMs: last ? last.trainTimeMs : 0 });
+    this.onVal({ type: 'val', step: this.train.lastStep(), totalSteps: this.totalSteps, valLoss: v, trainTimeMs: this.train.lastTime() });
   }
 
   private setPhase(p: Phase): void {
@@ -484,7 +543,7 @@ class Parser implements LogParser {
       return;
     }
     const c = s.charCodeAt(0);
-    if (key === '' && this.echoGuard(s, c)) return;
+    if (this.echoGuard(key, s, c)) return;
     let tb = this.tracebacks.get(key);
     if (c === 0x54 /* T */ && s === 'Traceback (most recent call last):') {
       this.tracebacks.set(key, { frames: [], bareFrameTtl: 0, open: true });
@@ -534,24 +593,26 @@ class Parser implements LogParser {
    * may even hold a traceback; the echo starts with the script's first statement and ends at the `=====` rule
    * the scripts print after it (or at the first torchrun log line, in case a script drops the rule).
    */
-  private echoGuard(s: string, c: number): boolean {
-    if (this.inEcho) {
+  private echoGuard(key: string, s: string, c: number): boolean {
+    if (this.echoKey !== null) {
+      if (key !== this.echoKey) return false; // another rank's output interleaved with the echo
       if (c === 0x3d /* = */ && /^={20,}$/.test(s)) {
-        this.inEcho = false;
+        this.echoKey = null;
       } else if (GLOG_RE.test(s)) {
-        this.inEcho = false;
+        this.echoKey = null;
         return false;
       }
       return true;
     }
     if (this.phase === 'compiling' && this.train.length === 0 && this.tracebacks.size === 0 && ECHO_START_RE.test(s)) {
-      this.inEcho = true;
+      this.echoKey = key;
       return true;
     }
     return false;
   }
 
-  private inEcho = false;
+  /** The rank prefix ('' for none) of the source echo being read, or null outside it. */
+  private echoKey: string | null = null;
 
   private onException(key: string, name: string, message: string, frames: { file: string; line: number }[]): void {
     const kind = classify(name, message);
@@ -621,9 +682,9 @@ class Parser implements LogParser {
   /** Sets the run's error unless a stronger (or equally strong, earlier) one is known; returns whether it did. */
   private setError(e: RunError, strength: number, replace = false): boolean {
     if (this.error && !replace && this.errorStrength >= strength) return false;
-    this.error = e;
+    this.error = { ...e, message: own(e.message), file: e.file === null ? null : own(e.file) };
     this.errorStrength = strength;
-    this.out.push({ type: 'error', error: e });
+    this.out.push({ type: 'error', error: this.error });
     return true;
   }
 
@@ -669,10 +730,11 @@ export function createLogParser(opts?: LogParserOptions): LogParser {
   return new Parser(opts);
 }
 
-/** Parses a whole log at once. */
+/** Parses a whole log at once. Fed in 64 KiB pieces whose events are dropped: only the summary is kept. */
 export function parseLogText(text: string | Uint8Array, opts?: LogParserOptions, outcome?: Outcome): ParsedLog {
   const p = createLogParser(opts);
-  p.push(text);
+  const piece = 64 * 1024;
+  for (let i = 0; i < text.length; i += piece) p.push(typeof text === 'string' ? text.slice(i, i + piece) : text.subarray(i, i + piece));
   p.end(outcome);
   return p.summary();
 }

@@ -71,22 +71,37 @@ export interface PreflightSpec extends RunEnvSpec {
   valGlob?: string;
 }
 
-/** One round trip: every fact preflight needs, in `@@section` blocks (parsed by core/runs/preflight.ts). */
+// Finds torch and its version without importing it (an import takes seconds on a GPU box); a package without
+// metadata is imported instead. Prints the python version, then torch's, or fails like a missing import.
+const TORCH_PROBE = [
+  'import sys, importlib.util, importlib.metadata as md',
+  'print(sys.version.split()[0])',
+  'if importlib.util.find_spec("torch") is None: sys.exit("ModuleNotFoundError: No module named \'torch\'")',
+  'try: v = md.version("torch")',
+  'except md.PackageNotFoundError:',
+  '    import torch; v = torch.__version__',
+  'print(v)',
+].join('\n');
+
+/**
+ * One round trip: every fact preflight needs, in `@@section` blocks (parsed by core/runs/preflight.ts). The slow
+ * probes (nvidia-smi twice, importing torch) run in parallel.
+ */
 export function preflightScript(s: PreflightSpec): string {
+  const probe = (name: string, cmd: string) => `{ ${cmd}; echo "rc=$?"; } > "$out/${name}" 2>&1 &`;
   return [
     `cd ${shellQuote(s.remoteDirAbs)} || exit 10`,
-    'out=$(mktemp)',
+    'out=$(mktemp -d)',
     'echo "@@setup"',
-    ...(s.setup ? [`eval ${shellQuote(s.setup)} >"$out" 2>&1; echo "rc=$?"; tail -n 5 "$out"`] : ['echo "rc=0"']),
+    ...(s.setup ? [`eval ${shellQuote(s.setup)} >"$out/setup" 2>&1; echo "rc=$?"; tail -n 5 "$out/setup"`] : ['echo "rc=0"']),
     ...(Object.keys(s.env).length ? [exportEnv(s.env)] : []),
-    'rm -f "$out"',
-    'echo "@@gpus"',
-    'nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits 2>&1; echo "rc=$?"',
-    'echo "@@apps"',
-    'nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits 2>&1; echo "rc=$?"',
-    'echo "@@python"',
+    probe('gpus', 'nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits'),
+    probe('apps', 'nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits'),
     'PY=$(command -v python3 || command -v python)',
-    `if [ -n "$PY" ]; then "$PY" -c ${shellQuote('import sys; print(sys.version.split()[0]); import torch; print(torch.__version__)')} 2>&1 | tail -n 3; echo "rc=\${PIPESTATUS[0]}"; else echo "no python3 or python on PATH"; echo "rc=127"; fi`,
+    probe(
+      'python',
+      `if [ -n "$PY" ]; then "$PY" -c ${shellQuote(TORCH_PROBE)} 2>&1 | tail -n 3; (exit \${PIPESTATUS[0]}); else echo "no python3 or python on PATH"; (exit 127); fi`,
+    ),
     'echo "@@torchrun"',
     // The first word of the user's torchrun command must resolve.
     `set -- ${s.torchrun}; command -v "$1" >/dev/null 2>&1; echo "rc=$?"`,
@@ -96,6 +111,9 @@ export function preflightScript(s: PreflightSpec): string {
     ...(s.valGlob ? countGlob('G', s.valGlob) : ['echo unset']),
     'echo "@@disk"',
     "df -Pk . | awk 'NR==2 {print $4}'",
+    'wait',
+    'for f in gpus apps python; do echo "@@$f"; cat "$out/$f"; done',
+    'rm -rf "$out"',
     'echo "@@end"',
   ].join('\n');
 }
@@ -153,6 +171,8 @@ export function launchScript(s: LaunchSpec): string {
 export function followScript(runDir: string, offset: number): string {
   return [
     cdRun(runDir),
+    // On a terminal (see ExecOptions.lowLatency): pass bytes through unchanged.
+    '[ -t 1 ] && stty raw -echo -opost 2>/dev/null',
     'pg=$(cat pgid 2>/dev/null)',
     ALIVE_FN,
     `tail -c +${Math.floor(offset) + 1} -F console.log 2>/dev/null & t=$!`,

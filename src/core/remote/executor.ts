@@ -14,6 +14,12 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Receive stdout as it arrives (it is then not collected into `stdout`). */
   onStdout?: (chunk: Buffer) => void;
+  /**
+   * For long-lived followers (tailing a log): over SSH the command gets a pseudo-terminal with output processing
+   * off, so when the connection drops the box hangs it up (SIGHUP) instead of leaving an orphan `tail` loop per
+   * reconnect; sshd also turns off Nagle's algorithm for terminal sessions. stderr is then merged into stdout.
+   */
+  lowLatency?: boolean;
 }
 
 export interface Executor {
@@ -23,8 +29,6 @@ export interface Executor {
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Copy a local file to an absolute path on the machine (the directory must exist). */
   upload(localFile: string, remotePath: string): Promise<void>;
-  /** Settles (never rejects) when the connection is gone; never for a local executor until close(). */
-  readonly closed: Promise<Error | undefined>;
   /** Ends the connection and every exec in flight. */
   close(): void;
 }
@@ -38,8 +42,6 @@ export class ConnectionLostError extends Error {
 export class LocalExecutor implements Executor {
   readonly label = 'local';
   private readonly children = new Set<ChildProcess>();
-  private resolveClosed!: (e: Error | undefined) => void;
-  readonly closed = new Promise<Error | undefined>((r) => (this.resolveClosed = r));
   private isClosed = false;
 
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -76,6 +78,5 @@ export class LocalExecutor implements Executor {
         /* already gone */
       }
     }
-    this.resolveClosed(undefined);
   }
 }

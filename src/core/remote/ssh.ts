@@ -54,24 +54,19 @@ interface Hop {
 /** An open connection (through its jump hosts) that runs bash scripts and uploads over SFTP. */
 export class SshExecutor implements Executor {
   readonly label: string;
-  readonly closed: Promise<Error | undefined>;
   private isClosed = false;
   private dropError: Error | undefined;
 
   constructor(private readonly hops: Hop[]) {
-    const last = hops[hops.length - 1];
-    this.label = describeHost(last.host);
-    this.closed = new Promise((resolve) => {
-      // Any hop going away ends the chain.
-      for (const h of hops) {
-        h.client.once('close', () => {
-          this.dropError ??= new ConnectionLostError(`connection to ${describeHost(h.host)} closed`);
-          this.closeAll();
-          resolve(this.isClosed ? undefined : this.dropError);
-        });
-        h.client.on('error', (e) => (this.dropError ??= new ConnectionLostError(`connection to ${describeHost(h.host)} lost: ${e.message}`)));
-      }
-    });
+    this.label = describeHost(hops[hops.length - 1].host);
+    // Any hop going away ends the chain; later calls fail with the reason.
+    for (const h of hops) {
+      h.client.once('close', () => {
+        this.dropError ??= new ConnectionLostError(`connection to ${describeHost(h.host)} closed`);
+        this.closeAll();
+      });
+      h.client.on('error', (e) => (this.dropError ??= new ConnectionLostError(`connection to ${describeHost(h.host)} lost: ${e.message}`)));
+    }
   }
 
   private get client() {
@@ -82,7 +77,10 @@ export class SshExecutor implements Executor {
     return new Promise((resolve, reject) => {
       if (this.isClosed || this.dropError) return reject(this.dropError ?? new ConnectionLostError('connection closed'));
       // bash explicitly: the login shell may be zsh or fish, and our scripts are bash.
-      this.client.exec(`exec bash -c ${shellQuote(script)}`, (err, stream: ClientChannel) => {
+      const command = `exec bash -c ${shellQuote(script)}`;
+      // Raw terminal: no \n -> \r\n translation (OPOST), no echo, so the bytes are the file's bytes.
+      const ptyOpts: import('ssh2').ExecOptions = opts.lowLatency ? { pty: { term: 'dumb', cols: 512, modes: { OPOST: 0, ECHO: 0, ICANON: 0, ISIG: 0, IEXTEN: 0 } } } : {};
+      this.client.exec(command, ptyOpts, (err, stream: ClientChannel) => {
         if (err) return reject(this.dropError ?? new ConnectionLostError(`${this.label}: ${err.message}`));
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
@@ -222,6 +220,8 @@ function connectHop(h: ResolvedHost, cb: ConnectCallbacks, opts: ConnectOptions,
     let settled = false;
     client.once('ready', () => {
       settled = true;
+      // Requests are small; don't let Nagle hold one back waiting for the previous one's ACK.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.on('error', (e: Error & { level?: string; code?: string }) => {

@@ -439,7 +439,7 @@ export class RunEngine {
   private async stream() {
     const runDir = this.meta.remoteDir!;
     for (;;) {
-      await this.withConnection('stream', (x) => x.exec(followScript(runDir, this.offset), { onStdout: (b) => this.onBytes(b) }));
+      await this.withConnection('stream', (x) => x.exec(followScript(runDir, this.offset), { onStdout: (b) => this.onBytes(b), lowLatency: true }));
       const st = await this.withConnection('stream', (x) => this.status(x));
       if (st.exit !== null || !st.alive) {
         await this.withConnection('stream', (x) => this.finish(x, st));

@@ -1,0 +1,310 @@
+// The live edit view: the agent's edits (LSP workspace/applyEdit, routed here by the language client's
+// middleware) land in train_gpt2.py progressively, about every 100 ms, shown in a diff against the turn's
+// checkpoint, with the line being written highlighted and the lines not yet rewritten dimmed. Nothing takes
+// focus. Each turn is then accepted or rejected; a reject puts back exactly what the agent replaced and keeps
+// whatever the user typed meanwhile.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, TextDocumentEdit } from 'vscode-languageclient';
+import { checkpointScript } from '../core/agent/checkpoints';
+import { TurnRegions } from '../core/agent/regions';
+import { decodeEditLabel } from '../shared/agentProtocol';
+
+export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
+const FRAME_MS = 100;
+const MAX_FRAMES = 20;
+
+/** `speedrun-checkpoint:/<n>/train_gpt2.py?<taskDir>`: a read-only view of a checkpoint file. */
+export function checkpointUri(taskDir: string, n: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: CHECKPOINT_SCHEME, path: `/${n}/train_gpt2.py`, query: taskDir });
+}
+
+class CheckpointProvider implements vscode.TextDocumentContentProvider {
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const n = Number(uri.path.split('/')[1]);
+    const bytes = await vscode.workspace.fs.readFile(vscode.Uri.file(checkpointScript(uri.query, n)));
+    return Buffer.from(bytes).toString('utf8');
+  }
+}
+
+interface Turn {
+  turn: number;
+  checkpoint: number;
+  uri: vscode.Uri;
+  taskDir: string;
+  regions: TurnRegions;
+}
+
+interface Pending {
+  turn: number;
+  resolve: (d: 'accept' | 'reject') => void;
+}
+
+export class LiveEdits implements vscode.Disposable {
+  private current: Turn | undefined;
+  private pending: Pending | undefined;
+  /** Changes we are applying, so the change events they cause are told apart from the user's typing. */
+  private readonly expected: { uri: string; start: number; end: number; text: string }[] = [];
+  private readonly lastText = new Map<string, string>();
+  private readonly active: vscode.TextEditorDecorationType;
+  private readonly faded: vscode.TextEditorDecorationType;
+  private readonly status: vscode.StatusBarItem;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a turn starts or stops waiting for review. */
+  readonly onDidChangeState = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.active = vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
+      border: '1px solid',
+      borderColor: new vscode.ThemeColor('focusBorder'),
+    });
+    this.faded = vscode.window.createTextEditorDecorationType({ isWholeLine: true, opacity: '0.4' });
+    this.status = vscode.window.createStatusBarItem('speedrun.agentTurn', vscode.StatusBarAlignment.Left, 40);
+    this.status.name = 'Speedrun Agent Turn';
+    this.disposables.push(
+      this.active,
+      this.faded,
+      this.status,
+      this.changed,
+      vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, new CheckpointProvider()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
+    );
+  }
+
+  /** The turn waiting for accept/reject, if any. */
+  pendingTurn(): number | null {
+    return this.pending?.turn ?? null;
+  }
+
+  // ---- reading ----
+
+  async readScript(uri: string): Promise<{ text: string; version: number }> {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+    this.lastText.set(doc.uri.toString(), doc.getText());
+    return { text: doc.getText(), version: doc.version };
+  }
+
+  // ---- applying (agent edits, from the language client's handleApplyEdit middleware) ----
+
+  async handle(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const label = decodeEditLabel(params.label);
+    if (!label) return { applied: false, failureReason: 'not an agent edit' };
+    const change = params.edit.documentChanges?.[0] as TextDocumentEdit | undefined;
+    if (!change || params.edit.documentChanges!.length !== 1 || !('edits' in change)) {
+      return { applied: false, failureReason: 'an agent edit must be one TextDocumentEdit' };
+    }
+    const uri = vscode.Uri.parse(change.textDocument.uri);
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      if (change.textDocument.version !== null && change.textDocument.version !== doc.version) {
+        return { applied: false, failureReason: `the document is at version ${doc.version}, the edit was made for ${change.textDocument.version}` };
+      }
+      this.lastText.set(uri.toString(), doc.getText());
+      if (this.current?.turn !== label.turn || this.current.uri.toString() !== uri.toString()) {
+        this.current = { turn: label.turn, checkpoint: label.checkpoint, uri, taskDir: path.dirname(uri.fsPath), regions: new TurnRegions() };
+      }
+      const animate = label.kind === 'edit' && vscode.workspace.getConfiguration('speedrun.agent').get<boolean>('animateEdits', true);
+      if (label.kind === 'edit') await this.showDiff(this.current);
+      // LSP edits refer to the document as it was: write them top to bottom, shifting each by what the ones
+      // above it added or removed.
+      if (change.edits.some((e) => !('newText' in e))) return { applied: false, failureReason: 'snippet edits are not agent edits' };
+      const edits = (change.edits as { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[])
+        .map((e) => ({ start: doc.offsetAt(toPos(e.range.start)), end: doc.offsetAt(toPos(e.range.end)), text: e.newText }))
+        .sort((a, b) => a.start - b.start);
+      let shift = 0;
+      for (const e of edits) {
+        if (animate && e.text) await this.animate(doc, e.start + shift, e.end + shift, e.text);
+        else await this.replace(doc, e.start + shift, e.end + shift, e.text);
+        shift += e.text.length - (e.end - e.start);
+      }
+      this.clearDecorations(uri);
+      if (label.kind === 'final') {
+        await doc.save();
+        this.current = undefined;
+      }
+      return { applied: true };
+    } catch (e) {
+      this.log.error(`agent edit failed: ${(e as Error).message}`);
+      return { applied: false, failureReason: (e as Error).message };
+    }
+  }
+
+  /** Opens (or reveals) checkpoint <-> live script in a diff editor beside the user's, without focus. */
+  private async showDiff(t: Turn): Promise<void> {
+    const left = checkpointUri(t.taskDir, t.checkpoint);
+    const open = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === t.uri.toString() && tab.input.original.scheme === CHECKPOINT_SCHEME);
+    if (open && (open.input as vscode.TabInputTextDiff).original.toString() === left.toString()) return;
+    await vscode.commands.executeCommand('vscode.diff', left, t.uri, `train_gpt2.py: agent turn ${t.turn} (checkpoint #${t.checkpoint} ↔ live)`, {
+      preserveFocus: true,
+      preview: true,
+      viewColumn: open?.group.viewColumn ?? vscode.ViewColumn.Beside,
+    });
+  }
+
+  /**
+   * Writes `text` over [start, end) line by line: each frame holds the new lines written so far followed by the
+   * old lines not yet rewritten (dimmed), the last written line highlighted. Whole-range replacements, so
+   * editor features such as auto-closing brackets never see single keystrokes.
+   */
+  private async animate(doc: vscode.TextDocument, start: number, end: number, text: string): Promise<void> {
+    const newLines = text.split(/(?<=\n)/);
+    const oldLines = doc.getText().slice(start, end).split(/(?<=\n)/);
+    const frames = Math.min(MAX_FRAMES, newLines.length);
+    let curEnd = end;
+    for (let f = 1; f <= frames; f++) {
+      const k = Math.ceil((f * newLines.length) / frames);
+      const written = newLines.slice(0, k).join('');
+      const unwritten = f === frames ? '' : oldLines.slice(k).join('');
+      await this.replace(doc, start, curEnd, written + unwritten);
+      curEnd = start + written.length + unwritten.length;
+      if (f < frames) {
+        this.decorate(doc, start + written.length, curEnd, written);
+        await new Promise((r) => setTimeout(r, FRAME_MS));
+      }
+    }
+  }
+
+  private decorate(doc: vscode.TextDocument, writtenEnd: number, unwrittenEnd: number, written: string): void {
+    const lastLine = doc.positionAt(Math.max(0, writtenEnd - (written.endsWith('\n') ? 1 : 0))).line;
+    const activeRange = new vscode.Range(lastLine, 0, lastLine, 0);
+    const fadedRange = unwrittenEnd > writtenEnd ? [new vscode.Range(doc.positionAt(writtenEnd), doc.positionAt(unwrittenEnd))] : [];
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document.uri.toString() !== doc.uri.toString()) continue;
+      ed.setDecorations(this.active, [activeRange]);
+      ed.setDecorations(this.faded, fadedRange);
+      // Follow the writing unless it is already in view; never moves focus or the cursor.
+      ed.revealRange(activeRange, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  private clearDecorations(uri: vscode.Uri): void {
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document.uri.toString() !== uri.toString()) continue;
+      ed.setDecorations(this.active, []);
+      ed.setDecorations(this.faded, []);
+    }
+  }
+
+  private async replace(doc: vscode.TextDocument, start: number, end: number, text: string): Promise<void> {
+    const we = new vscode.WorkspaceEdit();
+    we.replace(doc.uri, new vscode.Range(doc.positionAt(start), doc.positionAt(end)), text);
+    this.expected.push({ uri: doc.uri.toString(), start, end, text });
+    if (!(await vscode.workspace.applyEdit(we))) {
+      this.expected.pop();
+      throw new Error('VS Code refused the edit');
+    }
+  }
+
+  /** Sorts every change into the agent's (expected) or the user's, and keeps the turn's regions up to date. */
+  private onChange(e: vscode.TextDocumentChangeEvent): void {
+    const key = e.document.uri.toString();
+    const before = this.lastText.get(key);
+    if (before === undefined || !e.contentChanges.length) return;
+    this.lastText.set(key, e.document.getText());
+    const t = this.current?.uri.toString() === key ? this.current : undefined;
+    const changes = [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset);
+    for (const c of changes) {
+      const ch = { start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text };
+      const i = this.expected.findIndex((x) => x.uri === key && x.start === ch.start && x.end === ch.end && x.text === ch.text);
+      if (i >= 0) {
+        this.expected.splice(i, 1);
+        t?.regions.agentChange(before, ch);
+      } else t?.regions.userChange(ch);
+    }
+  }
+
+  // ---- review ----
+
+  /** Asks the user to accept or reject the turn (non-modal), or accepts it at once with auto-accept on. */
+  review(turn: number, summary: string): Promise<'accept' | 'reject'> {
+    if (vscode.workspace.getConfiguration('speedrun.agent').get<boolean>('autoAccept', false)) {
+      return this.accept(turn).then(() => 'accept' as const);
+    }
+    return new Promise((resolve) => {
+      this.pending = { turn, resolve };
+      void vscode.commands.executeCommand('setContext', 'speedrun.agent.turnPending', true);
+      this.status.text = `$(sparkle) Agent turn ${turn}: $(check) Accept · $(discard) Reject`;
+      this.status.tooltip = `${summary}\n\nAccept to run the change; reject to undo it.`;
+      this.status.command = 'speedrun.acceptTurn';
+      this.status.show();
+      this.changed.fire();
+      // A notification, not a modal: it takes no focus and the user can answer whenever they like.
+      void vscode.window
+        .showInformationMessage(`Agent turn ${turn} changed train_gpt2.py. Accept to run it, or reject to undo it.`, 'Accept', 'Reject')
+        .then((a) => {
+          if (a === 'Accept') void this.acceptPending();
+          else if (a === 'Reject') void this.rejectPending();
+        });
+    });
+  }
+
+  async acceptPending(): Promise<boolean> {
+    const p = this.pending;
+    if (!p) return false;
+    await this.accept(p.turn);
+    this.settle('accept');
+    return true;
+  }
+
+  async rejectPending(): Promise<boolean> {
+    const p = this.pending;
+    if (!p) return false;
+    await this.revert(p.turn);
+    this.settle('reject');
+    return true;
+  }
+
+  private settle(d: 'accept' | 'reject') {
+    const p = this.pending;
+    this.pending = undefined;
+    void vscode.commands.executeCommand('setContext', 'speedrun.agent.turnPending', false);
+    this.status.hide();
+    this.changed.fire();
+    p?.resolve(d);
+  }
+
+  private async accept(turn: number): Promise<void> {
+    const t = this.current;
+    if (!t || t.turn !== turn) return;
+    const doc = await vscode.workspace.openTextDocument(t.uri);
+    if (doc.isDirty) await doc.save();
+    this.current = undefined;
+  }
+
+  /** Undoes the turn's edits (those the user did not edit inside) and saves the file. */
+  async revert(turn: number): Promise<{ restored: boolean; message?: string }> {
+    const t = this.current;
+    if (!t || t.turn !== turn) return { restored: false, message: `turn ${turn} has no edits to undo` };
+    this.current = undefined;
+    const doc = await vscode.workspace.openTextDocument(t.uri);
+    const { edits, skipped } = t.regions.revertEdits();
+    if (edits.length) {
+      const we = new vscode.WorkspaceEdit();
+      for (const e of edits) we.replace(t.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.text);
+      if (!(await vscode.workspace.applyEdit(we))) return { restored: false, message: 'VS Code refused to undo the edits' };
+    }
+    if (doc.isDirty) await doc.save();
+    this.clearDecorations(t.uri);
+    if (skipped.length) {
+      const lines = skipped.map((r) => `${doc.positionAt(r.start).line + 1}-${doc.positionAt(r.end).line + 1}`).join(', ');
+      const message = `Your own edits inside lines ${lines} were kept, so the agent's change there was not undone.`;
+      void vscode.window.showWarningMessage(message);
+      return { restored: false, message };
+    }
+    return { restored: true };
+  }
+
+  dispose(): void {
+    this.pending?.resolve('reject');
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function toPos(p: { line: number; character: number }): vscode.Position {
+  return new vscode.Position(p.line, p.character);
+}

@@ -1,0 +1,202 @@
+// The live dashboard in a real VS Code (code-server) with a run on the simulated GPU box (test/sim, a `local`
+// target): the run streams into the panel, which we read back through its DOM test hook (#test-state), check
+// the reference curve and the 3.28 line, export the CSV through the save dialog, look at it in the dark and
+// light themes (test-results/dashboard-*.png), and reload the window: the panel comes back on the same run.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { openTask } from '../../src/core/benchmark/openTask';
+import { RECORD_LOGS } from '../../src/core/logs/reference';
+import { shellQuote } from '../../src/core/remote/shell';
+import { FIXTURE_BENCHMARK, REPO_ROOT, runCommand, startCodeServer, type CodeServerSession } from '../support/codeServer';
+import { makeShards } from '../support/runFixture';
+
+const SIM = path.join(REPO_ROOT, 'test/sim');
+
+/** The dashboard's test hook: header values and chart sizes as JSON. */
+async function dashState(cs: CodeServerSession): Promise<any> {
+  const text = await dashboard(cs).locator('#test-state').textContent({ timeout: 30_000 });
+  return text ? JSON.parse(text) : null;
+}
+
+/** The dashboard webview's content frame (it is not necessarily the only webview). */
+function dashboard(cs: CodeServerSession): FrameLocator {
+  return cs.page.locator('iframe.webview.ready').filter({ visible: true }).first().contentFrame()
+    .locator('iframe#active-frame').contentFrame();
+}
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await get();
+      if (ok(last)) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 400) ?? String(lastErr)}`);
+}
+
+/** Record 13's log in a modded-nanogpt-like folder, written here (validation lines only, shape V). */
+function writeRecordLog(root: string): void {
+  const entry = RECORD_LOGS[13]!;
+  const dir = path.join(root, 'records', 'track_1_short', entry.folder);
+  fs.mkdirSync(dir, { recursive: true });
+  const lines: string[] = [];
+  for (let s = 0; s <= 1750; s += 125) {
+    const loss = 3.274 + 7.55 * Math.pow(1 + (s / 1750) * 200, -0.7) - 7.55 * Math.pow(201, -0.7);
+    lines.push(`step:${s}/1750 val_loss:${loss.toFixed(4)} train_time:${Math.round(s * 165.6)}ms step_avg:${s > 10 ? '165.60' : 'nan'}ms`);
+  }
+  fs.writeFileSync(path.join(dir, entry.file), lines.join('\n') + '\n');
+}
+
+/** Switches the colour theme through the palette, as a user would. */
+async function setTheme(cs: CodeServerSession, theme: 'Light Modern' | 'Dark Modern') {
+  await runCommand(cs.page, 'Preferences: Color Theme');
+  const input = cs.page.locator('.quick-input-widget input.input[type=text]');
+  await input.fill(theme);
+  await cs.page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor();
+  await cs.page.keyboard.press('Enter');
+  const cls = theme === 'Light Modern' ? 'light_modern' : 'dark_modern';
+  await cs.page.locator(`.monaco-workbench.vscode-theme-defaults-themes-${cls}-json`).waitFor({ timeout: 30_000 });
+}
+
+/** Answers code-server's simple save dialog with the path it proposes. */
+async function acceptSaveDialog(page: Page, expectSuffix: string): Promise<string> {
+  const input = page.locator('.quick-input-widget input.input[type=text]');
+  await input.waitFor();
+  const value = await until('the save dialog to propose a file', () => input.inputValue(), (v) => v.endsWith(expectSuffix), 15_000);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  return value;
+}
+
+suite('dashboard: a simulated run streams into the panel (e2e)', function () {
+  this.timeout(300_000);
+  let cs: CodeServerSession | undefined;
+  let tmp: string;
+  let taskDir: string;
+  const cspErrors: string[] = [];
+
+  suiteSetup(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-e2e-dashboard-'));
+    taskDir = openTask({ benchmarkPath: FIXTURE_BENCHMARK, taskId: 12, dest: path.join(tmp, 'task12') }).taskDir;
+    writeRecordLog(path.join(tmp, 'modded-nanogpt'));
+  });
+  teardown(async function () {
+    if (this.currentTest?.state === 'failed') await cs?.screenshot(`failed-dashboard-${this.currentTest.title.slice(0, 30).replace(/\W+/g, '-')}`);
+    await cs?.stop();
+    cs = undefined;
+  });
+  suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('live header and charts, reference curve, target line, CSV export, themes, reload', async () => {
+    const box = path.join(tmp, 'box');
+    const shards = makeShards(path.join(box, 'data'), 12);
+    cs = await startCodeServer({
+      workspace: taskDir,
+      theme: 'dark',
+      viewport: { width: 1500, height: 1000 },
+      settings: {
+        'speedrun.benchmarkPath': FIXTURE_BENCHMARK,
+        'speedrun.recordsPath': path.join(tmp, 'modded-nanogpt'),
+        'speedrun.targets': [{
+          name: 'sim-box', kind: 'local', remoteDir: box, gpus: 8, ...shards,
+          // The simulated box: its torchrun and nvidia-smi first on PATH, its stand-in torch module importable.
+          setup: `export PATH=${shellQuote(SIM)}:"$PATH" PYTHONPATH=${shellQuote(path.join(SIM, 'pylib'))}`,
+          // Record 12's full 1,875 steps, 25x faster than real time: about 15 s.
+          env: { SIM_SPEEDUP: '25', SIM_COMPILE_SECONDS: '75', SIM_VAL_SECONDS: '1' },
+        }],
+      },
+    });
+    const page = cs.page;
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
+    // Close the script editor the task opens, so the panel has the window to itself in screenshots.
+    await runCommand(page, 'View: Close All Editors');
+
+    // The dashboard opened before the run follows the run when it starts.
+    await runCommand(page, 'Speedrun: Open Dashboard');
+    await dashboard(cs).locator('[data-testid=header]').waitFor();
+    await runCommand(page, 'Speedrun: Run Task Script');
+
+    const compiling = await until('the run to show up (compiling)', () => dashState(cs!),
+      (s) => s?.runId && ['connecting', 'preflight', 'uploading', 'compiling', 'training'].includes(s.header.state));
+    assert.match(compiling.runId, /^\d{8}-\d{6}-[0-9a-f]{4}$/);
+
+    const early = await until('training steps', () => dashState(cs!), (s) => s?.header.state === 'training' && s.points.train >= 100);
+    const later = await until('more steps', () => dashState(cs!), (s) => s.points.train > early.points.train + 100);
+    assert.equal(later.runId, early.runId);
+    assert.ok(later.header.step > early.header.step, 'the header step advances');
+    assert.equal(later.header.totalSteps, 1875);
+    assert.ok(later.header.projectedTrainTimeMs > 200_000 && later.header.projectedTrainTimeMs < 450_000, `ETA ${later.header.projectedTrainTimeMs}`);
+    assert.equal(typeof later.header.projectedFsr, 'number');
+    assert.match(await dashboard(cs).locator('[data-testid=step]').innerText(), new RegExp(`^\\d+ / 1875$`));
+    assert.ok(later.renders < later.points.train / 2, `updates are batched (${later.renders} renders for ${later.points.train} steps)`);
+    await cs.screenshot('dashboard-live-dark');
+
+    const done = await until('the run to finish', () => dashState(cs!), (s) => s.header.state === 'finished' && s.result, 180_000);
+    assert.equal(done.points.train, 1875);
+    assert.equal(done.points.val, 16, 'validation at 0, 125, ..., 1875');
+    assert.equal(done.charts.train.datasets.length, 2, 'record 12 prints the training loss: raw + EMA');
+    assert.equal(done.charts.step.datasets[0].points, 1875 - 10, 'step_avg is nan for the first 10 steps');
+    assert.equal(done.charts.val.refLine, 3.28, 'the 3.28 target line');
+    const ref = done.curves.find((c: any) => c.kind === 'reference');
+    assert.equal(ref?.label, 'record 13 (reference)');
+    assert.equal(ref.points, 15, 'the reference curve comes from record 13\'s log');
+    assert.ok(done.curves.some((c: any) => c.kind === 'start' && c.points === 1), 'record 12 (start) as its end point');
+    assert.deepEqual(done.charts.val.datasets.map((d: any) => d.label), ['this run', 'record 13 (reference)', 'record 12 (start)']);
+    assert.equal(done.result.state, 'finished');
+    assert.ok(Math.abs(done.result.valLoss - 3.2739) < 0.01, String(done.result.valLoss));
+    assert.equal(done.result.valid, done.result.valLoss <= 3.28);
+    assert.equal(typeof done.result.fsr, 'number');
+    assert.ok(done.result.trainTimeMs > 250_000, String(done.result.trainTimeMs));
+    assert.equal(await dashboard(cs).locator('[data-testid=verdict]').innerText(), done.result.valid ? 'Valid' : 'Not valid');
+    assert.equal(await dashboard(cs).locator('[data-testid=runs-table] tbody tr').count(), 1);
+    // The whole editor area for the dashboard: focus its tab, close the script's group.
+    await page.locator('.tabs-container .tab', { hasText: 'Dashboard' }).click();
+    await runCommand(page, 'View: Close Editors in Other Groups');
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ state: 'detached' });
+    await page.waitForTimeout(500);
+    await cs.screenshot('dashboard-finished-dark');
+
+    // CSV through the toolbar button and the save dialog.
+    await dashboard(cs).locator('[data-testid=export-csv]').click();
+    const saved = await acceptSaveDialog(page, '.csv');
+    const csvFile = path.join(taskDir, `run-${done.runId}.csv`);
+    assert.equal(path.resolve(saved.replace(/^~(?=\/)/, os.homedir())), csvFile);
+    const csv = (await until('the CSV file', async () => fs.existsSync(csvFile) && fs.readFileSync(csvFile, 'utf8'), (t) => !!t && t.endsWith('\n'), 15_000)) as string;
+    const rows = csv.trim().split('\n');
+    assert.equal(rows[0], 'kind,step,total_steps,train_time_ms,step_avg_ms,train_loss,val_loss');
+    assert.equal(rows.length, 1 + 1875 + 16);
+    assert.match(rows[rows.length - 1], /^val,1875,1875,\d+,,,3\.2\d+$/);
+
+    // Light theme: the webview re-reads the theme's colours.
+    const darkColor = done.charts.val.datasets[0].color;
+    await setTheme(cs, 'Light Modern');
+    const light = await until('chart colours to follow the theme', () => dashState(cs!), (s) => s.charts.val.datasets[0].color !== darkColor, 30_000);
+    assert.equal(light.points.train, 1875);
+    await cs.screenshot('dashboard-finished-light');
+
+    // A window reload restores the panel (serializer) on the same run.
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    // The task workspace shows its script when the extension activates, after the restored dashboard tab:
+    // bring the dashboard back to the front (again, if the script took it).
+    const dashTab = page.locator('.tabs-container .tab', { hasText: `Dashboard · ${done.runId}` });
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ timeout: 60_000 });
+    const restored = await until('the restored dashboard', async () => {
+      if (!(await dashTab.getAttribute('class'))?.includes('active')) await dashTab.click();
+      return dashState(cs!);
+    }, (s) => s?.runId === done.runId && s.points.train === 1875, 60_000);
+    assert.equal(restored.header.state, 'finished');
+    assert.deepEqual(cspErrors, [], 'no Content Security Policy violations');
+  });
+});
