@@ -119,18 +119,29 @@ export function formatNum(v: number | null | undefined, digits: number): string 
 }
 
 /**
- * Upper y bound that ignores outliers (the loss at step 0 is ~10.8 and would flatten the part that matters
- * near 3.28): the q-quantile of the values plus a margin. Quantiles come from an evenly strided sample so
- * this stays cheap at 100,000 points. Undefined when there are too few values to judge.
+ * Upper y bound that ignores outliers: the loss at step 0 is ~10.8 (ln of the vocabulary size) and would
+ * flatten the part that matters near 3.28. Values in the first `skip` share of the x range (where every loss
+ * curve falls steeply, and where records 1-3 count the compile in the first step) are left out, the top
+ * (1 - q) of the rest is treated as spikes, and a margin is added. Quantiles come from an evenly strided
+ * sample so this stays cheap at 100,000 points. Undefined when too few values are left to judge.
  */
-export function robustUpper(series: readonly (readonly XY[])[], q = 0.95, maxSamples = 4000): number | undefined {
-  const total = series.reduce((n, s) => n + s.length, 0);
-  if (total < 8) return undefined;
+export function robustUpper(series: readonly (readonly XY[])[], q = 0.98, skip = 0.05, maxSamples = 4000): number | undefined {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let total = 0;
+  for (const s of series) {
+    if (!s.length) continue;
+    x0 = Math.min(x0, s[0].x);
+    x1 = Math.max(x1, s[s.length - 1].x);
+    total += s.length;
+  }
+  const cutoff = x0 + skip * (x1 - x0);
   const stride = Math.max(1, Math.ceil(total / maxSamples));
   const ys: number[] = [];
-  for (const s of series) for (let i = 0; i < s.length; i += stride) ys.push(s[i].y);
+  for (const s of series) for (let i = 0; i < s.length; i += stride) if (s[i].x >= cutoff) ys.push(s[i].y);
+  if (ys.length < 3) return undefined;
   ys.sort((a, b) => a - b);
-  const hi = ys[Math.floor(q * (ys.length - 1))];
+  const hi = ys[Math.ceil(q * (ys.length - 1))];
   const lo = ys[0];
   return niceCeil(hi + Math.max((hi - lo) * 0.08, Math.abs(hi) * 1e-3), hi - lo);
 }

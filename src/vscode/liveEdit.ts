@@ -200,21 +200,26 @@ export class LiveEdits implements vscode.Disposable {
     }
   }
 
-  /** Sorts every change into the agent's (expected) or the user's, and keeps the turn's regions up to date. */
+  /**
+   * Sorts every change into the agent's or the user's, and keeps the turn's regions up to date. An event is the
+   * agent's when it turns the text into exactly what our pending edit gives (VS Code may report a smaller range
+   * than the one we replaced, so ranges are not compared).
+   */
   private onChange(e: vscode.TextDocumentChangeEvent): void {
     const key = e.document.uri.toString();
     const before = this.lastText.get(key);
     if (before === undefined || !e.contentChanges.length) return;
-    this.lastText.set(key, e.document.getText());
+    const after = e.document.getText();
+    this.lastText.set(key, after);
     const t = this.current?.uri.toString() === key ? this.current : undefined;
-    const changes = [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset);
-    for (const c of changes) {
-      const ch = { start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text };
-      const i = this.expected.findIndex((x) => x.uri === key && x.start === ch.start && x.end === ch.end && x.text === ch.text);
-      if (i >= 0) {
-        this.expected.splice(i, 1);
-        t?.regions.agentChange(before, ch);
-      } else t?.regions.userChange(ch);
+    const i = this.expected.findIndex((x) => x.uri === key && before.slice(0, x.start) + x.text + before.slice(x.end) === after);
+    if (i >= 0) {
+      const [x] = this.expected.splice(i, 1);
+      t?.regions.agentChange(before, x);
+      return;
+    }
+    for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
+      t?.regions.userChange({ start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text });
     }
   }
 

@@ -96,10 +96,11 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
   });
   suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  test('live header and charts, reference curve, target line, CSV export, themes, reload', async () => {
-    const box = path.join(tmp, 'box');
+  /** code-server on the task, with one `local` target: the simulated box (its env: the SIM_* knobs). */
+  async function startSim(env: Record<string, string>): Promise<CodeServerSession> {
+    const box = fs.mkdtempSync(path.join(tmp, 'box-'));
     const shards = makeShards(path.join(box, 'data'), 12);
-    cs = await startCodeServer({
+    return startCodeServer({
       workspace: taskDir,
       theme: 'dark',
       viewport: { width: 1500, height: 1000 },
@@ -110,11 +111,15 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
           name: 'sim-box', kind: 'local', remoteDir: box, gpus: 8, ...shards,
           // The simulated box: its torchrun and nvidia-smi first on PATH, its stand-in torch module importable.
           setup: `export PATH=${shellQuote(SIM)}:"$PATH" PYTHONPATH=${shellQuote(path.join(SIM, 'pylib'))}`,
-          // Record 12's full 1,875 steps, 25x faster than real time: about 15 s.
-          env: { SIM_SPEEDUP: '25', SIM_COMPILE_SECONDS: '75', SIM_VAL_SECONDS: '1' },
+          env,
         }],
       },
     });
+  }
+
+  test('live header and charts, reference curve, target line, CSV export, themes, reload', async () => {
+    // Record 12's full 1,875 steps, 25x faster than real time: about 15 s.
+    cs = await startSim({ SIM_SPEEDUP: '25', SIM_COMPILE_SECONDS: '75', SIM_VAL_SECONDS: '1' });
     const page = cs.page;
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
@@ -164,6 +169,7 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     await page.locator('.tabs-container .tab', { hasText: 'Dashboard' }).click();
     await runCommand(page, 'View: Close Editors in Other Groups');
     await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ state: 'detached' });
+    await runCommand(page, 'Notifications: Clear All Notifications');
     await page.waitForTimeout(500);
     await cs.screenshot('dashboard-finished-dark');
 
@@ -183,6 +189,7 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     await setTheme(cs, 'Light Modern');
     const light = await until('chart colours to follow the theme', () => dashState(cs!), (s) => s.charts.val.datasets[0].color !== darkColor, 30_000);
     assert.equal(light.points.train, 1875);
+    await runCommand(page, 'Notifications: Clear All Notifications');
     await cs.screenshot('dashboard-finished-light');
 
     // A window reload restores the panel (serializer) on the same run.
@@ -198,5 +205,29 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     }, (s) => s?.runId === done.runId && s.points.train === 1875, 60_000);
     assert.equal(restored.header.state, 'finished');
     assert.deepEqual(cspErrors, [], 'no Content Security Policy violations');
+  });
+
+  test('a crash shows its root cause; the link opens train_gpt2.py at the failing line', async () => {
+    // CUDA out of memory at step 300 (in the script's backward() line), 40x faster than real time.
+    cs = await startSim({ SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '20', SIM_VAL_SECONDS: '1', SIM_FAULT: 'oom@300' });
+    const page = cs.page;
+    await runCommand(page, 'Speedrun: Run Task Script');
+    await until('the run to start', async () => (await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).count()) > 0, (x) => x, 60_000);
+    await runCommand(page, 'Speedrun: Open Dashboard');
+    const failed = await until('the run to fail', () => dashState(cs!), (s) => s?.header?.state === 'failed' && s.result, 120_000);
+    assert.equal(failed.result.error.kind, 'oom');
+    assert.match(failed.result.error.message, /CUDA out of memory/);
+    assert.equal(failed.points.train, 300, 'the steps before the crash are on the charts');
+    const line = failed.result.error.line as number;
+    const script = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8').split('\n');
+    assert.match(script[line - 1], /backward\(\)/, `line ${line} is the failing statement`);
+    assert.equal(await dashboard(cs).locator('[data-testid=verdict]').innerText(), 'Failed: CUDA out of memory');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await cs.screenshot('dashboard-failed-dark');
+
+    await dashboard(cs).locator('[data-testid=error-link]').click();
+    const status = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+$/ });
+    await until('the editor at the failing line', () => status.first().innerText(), (t) => t === `Ln ${line}, Col 1`, 30_000);
+    assert.match(await page.locator('.tabs-container .tab.active').innerText(), /train_gpt2\.py/);
   });
 });

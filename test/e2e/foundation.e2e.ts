@@ -44,6 +44,7 @@ async function chooseFolder(page: Page, dir: string): Promise<void> {
 
 async function openSpeedrunView(page: Page): Promise<void> {
   await page.locator('.activitybar .action-item a[aria-label^="Speedrun"]').click();
+  await page.mouse.move(700, 700); // no hover tooltip in the screenshots
   await pane(page, 'Tasks').waitFor();
 }
 

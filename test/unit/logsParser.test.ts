@@ -52,6 +52,10 @@ suite('logs: line shapes of every record', () => {
     assert.equal(log.final?.val_loss, 3.2885992777067217);
     assert.equal(log.final?.train_time, log.train[29].trainTimeMs);
     assert.equal(log.peakMemoryMiB, 41230);
+    // Step 0's validation, before any train line, knows no total: it is not mistaken for the final one.
+    const finals = eventsOf([fixture('rec02-old.log')]).filter((e) => e.type === 'final');
+    assert.deepEqual(finals.map((e) => e.type === 'final' && e.result.n_steps), [30]);
+    assert.equal(parseLogText('val loss 10.85\n').phase, 'compiling');
   });
 
   test('record 3 (A with lr_scale, `val loss tensor(..., device=...)` before its V0 line)', () => {

@@ -74,6 +74,11 @@ function own(s: string): string {
   return (' ' + s).slice(1);
 }
 
+/** The validation at the last step (the total is unknown, 0, on a `val loss` line before any train line). */
+function isLastVal(p: ValPoint): boolean {
+  return p.totalSteps > 0 && p.step >= p.totalSteps;
+}
+
 function basename(p: string): string {
   const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
   return i < 0 ? p : p.slice(i + 1);
@@ -505,7 +510,7 @@ class Parser implements LogParser {
     this.sawValSinceTrain = true;
     // Step 0's validation runs before the first training step, which is still compiling; after the last one
     // the script only wraps up, so it stays "validating" until the process ends.
-    if ((p.step > 0 || this.train.length > 0) && p.step < p.totalSteps) this.setPhase('training');
+    if ((p.step > 0 || this.train.length > 0) && !isLastVal(p)) this.setPhase('training');
     this.out.push(p);
     this.final = {
       n_steps: p.step,
@@ -513,7 +518,7 @@ class Parser implements LogParser {
       train_time: p.trainTimeMs,
       is_valid: Number.isFinite(p.valLoss) && p.valLoss <= this.target,
     };
-    if (p.step === p.totalSteps) this.out.push({ type: 'final', result: this.final });
+    if (isLastVal(p)) this.out.push({ type: 'final', result: this.final });
   }
 
   /** Records 1-3 print `val loss x` on stdout without the step; it belongs to the step just trained. */
@@ -692,7 +697,7 @@ class Parser implements LogParser {
 
   private finish(o: Outcome): void {
     const last = this.val[this.val.length - 1];
-    if (last && !(last.step === last.totalSteps)) {
+    if (last && !isLastVal(last)) {
       // No final validation in the log: the last one still is the run's result (the benchmark takes the last line).
       this.out.push({ type: 'final', result: this.final! });
     }
@@ -717,7 +722,7 @@ class Parser implements LogParser {
       }
     } else if (this.error) {
       phase = this.error.kind === 'signal' && this.isCancelSignal() ? 'cancelled' : 'failed';
-    } else if (last && last.step === last.totalSteps) {
+    } else if (last && isLastVal(last)) {
       phase = 'finished';
     } else {
       return; // a log that just stops (still running, or truncated): keep the last phase

@@ -71,37 +71,40 @@ export interface PreflightSpec extends RunEnvSpec {
   valGlob?: string;
 }
 
-// Finds torch and its version without importing it (an import takes seconds on a GPU box); a package without
-// metadata is imported instead. Prints the python version, then torch's, or fails like a missing import.
+// Finds torch and reads its version from torch/version.py as text: importing torch takes seconds on a GPU box.
+// (Falls back to importing it when that file is missing.) Prints the python version, then torch's, or fails
+// as a missing import would.
 const TORCH_PROBE = [
-  'import sys, importlib.util, importlib.metadata as md',
+  'import sys, importlib.util, os',
   'print(sys.version.split()[0])',
-  'if importlib.util.find_spec("torch") is None: sys.exit("ModuleNotFoundError: No module named \'torch\'")',
-  'try: v = md.version("torch")',
-  'except md.PackageNotFoundError:',
+  's = importlib.util.find_spec("torch")',
+  'if s is None: sys.exit("ModuleNotFoundError: No module named \'torch\'")',
+  'try:',
+  '    v = next(l.split("=", 1)[1].strip().strip("\'\\"") for l in open(os.path.join(os.path.dirname(s.origin), "version.py")) if l.startswith("__version__"))',
+  'except (OSError, StopIteration):',
   '    import torch; v = torch.__version__',
   'print(v)',
 ].join('\n');
 
 /**
  * One round trip: every fact preflight needs, in `@@section` blocks (parsed by core/runs/preflight.ts). The slow
- * probes (nvidia-smi twice, importing torch) run in parallel.
+ * probes (nvidia-smi twice, python) run in parallel through process substitutions, and the rest avoids forks:
+ * on a busy box each one costs tens of milliseconds.
  */
 export function preflightScript(s: PreflightSpec): string {
-  const probe = (name: string, cmd: string) => `{ ${cmd}; echo "rc=$?"; } > "$out/${name}" 2>&1 &`;
+  const probe = (fd: number, cmd: string) => `exec ${fd}< <({ ${cmd}; echo "rc=$?"; } 2>&1)`;
   return [
     `cd ${shellQuote(s.remoteDirAbs)} || exit 10`,
-    'out=$(mktemp -d)',
+    `dump() { local l; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done; }`,
     'echo "@@setup"',
-    ...(s.setup ? [`eval ${shellQuote(s.setup)} >"$out/setup" 2>&1; echo "rc=$?"; tail -n 5 "$out/setup"`] : ['echo "rc=0"']),
+    ...(s.setup
+      ? [`eval ${shellQuote(s.setup)} > .preflight-setup.log 2>&1; echo "rc=$?"; mapfile -t L < .preflight-setup.log; n=\${#L[@]}; printf '%s\\n' "\${L[@]:$(( n > 5 ? n - 5 : 0 ))}"`]
+      : ['echo "rc=0"']),
     ...(Object.keys(s.env).length ? [exportEnv(s.env)] : []),
-    probe('gpus', 'nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits'),
-    probe('apps', 'nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits'),
-    'PY=$(command -v python3 || command -v python)',
-    probe(
-      'python',
-      `if [ -n "$PY" ]; then "$PY" -c ${shellQuote(TORCH_PROBE)} 2>&1 | tail -n 3; (exit \${PIPESTATUS[0]}); else echo "no python3 or python on PATH"; (exit 127); fi`,
-    ),
+    probe(3, 'nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits'),
+    probe(4, 'nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits'),
+    'PY=python3; command -v python3 >/dev/null || PY=python',
+    probe(5, `command -v "$PY" >/dev/null || { echo "no python3 or python on PATH"; exit 127; }; "$PY" -c ${shellQuote(TORCH_PROBE)}`),
     'echo "@@torchrun"',
     // The first word of the user's torchrun command must resolve.
     `set -- ${s.torchrun}; command -v "$1" >/dev/null 2>&1; echo "rc=$?"`,
@@ -110,10 +113,10 @@ export function preflightScript(s: PreflightSpec): string {
     'echo "@@val"',
     ...(s.valGlob ? countGlob('G', s.valGlob) : ['echo unset']),
     'echo "@@disk"',
-    "df -Pk . | awk 'NR==2 {print $4}'",
-    'wait',
-    'for f in gpus apps python; do echo "@@$f"; cat "$out/$f"; done',
-    'rm -rf "$out"',
+    '{ read -r _; read -r _ _ _ avail _; echo "$avail"; } < <(df -Pk .)',
+    'echo "@@gpus"; dump <&3',
+    'echo "@@apps"; dump <&4',
+    'echo "@@python"; dump <&5',
     'echo "@@end"',
   ].join('\n');
 }
@@ -154,12 +157,12 @@ export function launchScript(s: LaunchSpec): string {
   ].join('\n');
   return [
     cdRun(s.runDir),
-    `[ "$(sha256sum train_gpt2.py | cut -c1-64)" = ${shellQuote(s.sha256)} ] || { echo "SHA256 MISMATCH"; exit 11; }`,
+    `read -r sum _ < <(sha256sum train_gpt2.py); [ "$sum" = ${shellQuote(s.sha256)} ] || { echo "SHA256 MISMATCH"; exit 11; }`,
     'rm -f pgid exit_code timed_out cancelled',
     // `;` (not `&&`) before the background job: with `&&` the whole list would be backgrounded in a subshell
     // holding the channel open until the run ends.
     `setsid bash -c ${shellQuote(inner)} > console.log 2>&1 < /dev/null &`,
-    'for i in $(seq 500); do [ -s pgid ] && break; sleep 0.01; done',
+    'for ((i = 0; i < 500; i++)); do [ -s pgid ] && break; sleep 0.01; done',
     'echo "PGID $(cat pgid 2>/dev/null)"',
   ].join('\n');
 }
@@ -214,9 +217,9 @@ export function cancelScript(runDir: string, graceSec: number): string {
     ALIVE_FN,
     'echo 1 > cancelled',
     'kill -TERM -- -"$pg" 2>/dev/null',
-    `for i in $(seq ${ticks}); do alive || { echo GONE; exit 0; }; sleep 0.1; done`,
+    `for ((i = 0; i < ${ticks}; i++)); do alive || { echo GONE; exit 0; }; sleep 0.1; done`,
     'kill -KILL -- -"$pg" 2>/dev/null',
-    'for i in $(seq 50); do alive || { echo GONE; exit 0; }; sleep 0.1; done',
+    'for ((i = 0; i < 50; i++)); do alive || { echo GONE; exit 0; }; sleep 0.1; done',
     'echo ALIVE',
     'ps -A -o pgid=,pid=,stat=,args= | awk -v g="$pg" \'$1==g && $3 !~ /^Z/\'',
   ].join('\n');
