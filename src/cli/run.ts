@@ -12,7 +12,7 @@ import type { HostKeyPrompt } from '../core/remote/ssh';
 import { parseTargets, type Target } from '../core/remote/targets';
 import { RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
-import type { RunMeta } from '../core/runs/types';
+import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
 import { CliError, EXIT, parse, type Command } from './common';
 
 const TARGET_FILES = (taskDir: string) => [
@@ -155,7 +155,7 @@ export const cancelCommand: Command = {
       /* not a run id */
     }
     if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
-    if (['finished', 'failed', 'cancelled', 'timed-out'].includes(stored.state)) {
+    if (TERMINAL_STATES.includes(stored.state)) {
       process.stderr.write(`run ${runId} already ${stored.state}\n`);
       return EXIT.ok;
     }

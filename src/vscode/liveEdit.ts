@@ -121,12 +121,14 @@ export class LiveEdits implements vscode.Disposable {
         shift += e.text.length - (e.end - e.start);
       }
       this.clearDecorations(uri);
+      this.dropExpected(uri);
       if (label.kind === 'final') {
         await doc.save();
         this.current = undefined;
       }
       return { applied: true };
     } catch (e) {
+      this.dropExpected(uri);
       this.log.error(`agent edit failed: ${(e as Error).message}`);
       return { applied: false, failureReason: (e as Error).message };
     }
@@ -188,6 +190,11 @@ export class LiveEdits implements vscode.Disposable {
       ed.setDecorations(this.active, []);
       ed.setDecorations(this.faded, []);
     }
+  }
+
+  /** Forgets edits whose change event never matched (the user typed at the same moment). */
+  private dropExpected(uri: vscode.Uri): void {
+    for (let i = this.expected.length - 1; i >= 0; i--) if (this.expected[i].uri === uri.toString()) this.expected.splice(i, 1);
   }
 
   private async replace(doc: vscode.TextDocument, start: number, end: number, text: string): Promise<void> {

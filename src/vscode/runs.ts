@@ -212,6 +212,8 @@ export class RunController implements Runs, vscode.Disposable {
       p.onEvent(e.event, Date.now());
     } else if (e.type === 'state') {
       if (e.detail) this.log.info(`run ${e.runId}: ${e.state}: ${e.detail}`);
+      // Preflight warnings (e.g. a torch the record was not made with) go on, but the user should know.
+      if (e.detail?.startsWith('warning: ')) void vscode.window.showWarningMessage(`Run ${e.runId}: ${e.detail.slice(9)}`);
       this.refreshSoon();
     } else if (e.type === 'ended') {
       this.channels.get(e.runId)?.flush();

@@ -49,8 +49,7 @@ suite('remote: shell quoting', () => {
 
   for (const shell of ['bash', 'dash']) {
     test(`every argument survives ${shell} unchanged and nothing runs`, () => {
-      // One shell for all: each quoted string must come back as exactly one, identical argument.
-      assert.deepEqual(roundTrip(shell, NASTY.map(shellQuote).join(' '), cwd), NASTY);
+      // Each quoted string must come back as exactly one, identical argument.
       assert.deepEqual(roundTrip(shell, shellJoin(NASTY), cwd), NASTY);
       assert.deepEqual(fs.readdirSync(cwd), [], 'no command substitution ran');
     });
