@@ -11,6 +11,8 @@ import { openTask } from '../../src/core/benchmark/openTask';
 import { RECORD_LOGS } from '../../src/core/logs/reference';
 import { shellQuote } from '../../src/core/remote/shell';
 import { FIXTURE_BENCHMARK, REPO_ROOT, runCommand, startCodeServer, type CodeServerSession } from '../support/codeServer';
+import { RunStore, sha256 } from '../../src/core/runs/store';
+import type { RunMeta } from '../../src/core/runs/types';
 import { makeShards } from '../support/runFixture';
 
 const SIM = path.join(REPO_ROOT, 'test/sim');
@@ -77,16 +79,38 @@ async function acceptSaveDialog(page: Page, expectSuffix: string): Promise<strin
   return value;
 }
 
+/** A run from an earlier session, as the run store keeps it: meta.json and the console output (ours, shape
+ * T1/V of record 12: 1,875 steps, validation every 125, ending at 3.2791 in 300 s). */
+function storePastRun(taskDir: string): string {
+  const runId = '20261126-000000-abcd';
+  const lines: string[] = [];
+  for (let s = 0; s <= 1875; s++) {
+    const loss = (x: number) => 3.2791 + 7.55 * Math.pow(1 + (x / 1875) * 200, -0.7) - 7.55 * Math.pow(201, -0.7);
+    const time = (x: number) => Math.round(Math.max(0, x - 10) * (300_000 / 1865));
+    const avg = (x: number) => (x > 10 ? (time(x) / (x - 10)).toFixed(2) : 'nan');
+    if (s % 125 === 0 || s === 1875) lines.push(`step:${s}/1875 val_loss:${loss(s).toFixed(4)} train_time:${time(s)}ms step_avg:${avg(s)}ms`);
+    if (s < 1875) lines.push(`step:${s + 1}/1875 train_loss:${(loss(s + 1) + 0.05).toFixed(4)} train_time:${time(s + 1)}ms step_avg:${avg(s + 1)}ms`);
+  }
+  const store = new RunStore(taskDir);
+  const script = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'));
+  const meta: RunMeta = {
+    runId, taskId: 12, target: 'sim-box', state: 'finished', createdAt: '2026-11-26T00:00:00.000Z', scriptSha256: sha256(script),
+    startedAt: '2026-11-26T00:00:01.000Z', endedAt: '2026-11-26T00:06:00.000Z', exitCode: 0,
+    step: 1875, totalSteps: 1875, final: { n_steps: 1875, val_loss: 3.2791, train_time: 300_000, is_valid: true },
+  };
+  store.create(meta, script);
+  store.appendConsole(runId, Buffer.from(lines.join('\n') + '\n'));
+  return runId;
+}
+
 suite('dashboard: a simulated run streams into the panel (e2e)', function () {
   this.timeout(300_000);
   let cs: CodeServerSession | undefined;
   let tmp: string;
-  let taskDir: string;
   const cspErrors: string[] = [];
 
   suiteSetup(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-e2e-dashboard-'));
-    taskDir = openTask({ benchmarkPath: FIXTURE_BENCHMARK, taskId: 12, dest: path.join(tmp, 'task12') }).taskDir;
     writeRecordLog(path.join(tmp, 'modded-nanogpt'));
   });
   teardown(async function () {
@@ -96,8 +120,11 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
   });
   suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  /** code-server on the task, with one `local` target: the simulated box (its env: the SIM_* knobs). */
-  async function startSim(env: Record<string, string>): Promise<CodeServerSession> {
+  const newTask = (name: string) => openTask({ benchmarkPath: FIXTURE_BENCHMARK, taskId: 12, dest: path.join(tmp, name) }).taskDir;
+
+  /** code-server on a fresh task 12 workspace, with one `local` target: the simulated box (its env: the
+   * SIM_* knobs). */
+  async function startSim(taskDir: string, env: Record<string, string>): Promise<CodeServerSession> {
     const box = fs.mkdtempSync(path.join(tmp, 'box-'));
     const shards = makeShards(path.join(box, 'data'), 12);
     return startCodeServer({
@@ -119,7 +146,8 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
 
   test('live header and charts, reference curve, target line, CSV export, themes, reload', async () => {
     // Record 12's full 1,875 steps, 25x faster than real time: about 15 s.
-    cs = await startSim({ SIM_SPEEDUP: '25', SIM_COMPILE_SECONDS: '75', SIM_VAL_SECONDS: '1' });
+    const taskDir = newTask('live');
+    cs = await startSim(taskDir, { SIM_SPEEDUP: '25', SIM_COMPILE_SECONDS: '75', SIM_VAL_SECONDS: '1' });
     const page = cs.page;
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
@@ -209,7 +237,9 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
 
   test('a crash shows its root cause; the link opens train_gpt2.py at the failing line', async () => {
     // CUDA out of memory at step 300, 40x faster than real time.
-    cs = await startSim({ SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '20', SIM_VAL_SECONDS: '1', SIM_FAULT: 'oom@300' });
+    const taskDir = newTask('crash');
+    const past = storePastRun(taskDir);
+    cs = await startSim(taskDir, { SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '20', SIM_VAL_SECONDS: '1', SIM_FAULT: 'oom@300' });
     const page = cs.page;
     await runCommand(page, 'Speedrun: Run Task Script');
     await until('the run to start', async () => (await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).count()) > 0, (x) => x, 60_000);
@@ -222,12 +252,28 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     const script = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8').split('\n');
     assert.ok(line > 1 && script[line - 1].trim(), `line ${line} is a statement of the script`);
     assert.equal(await dashboard(cs).locator('[data-testid=verdict]').innerText(), 'Failed: CUDA out of memory');
+    // The earlier run in the table: overlay its validation curve.
+    assert.equal(await dashboard(cs).locator('[data-testid=runs-table] tbody tr').count(), 2);
+    await dashboard(cs).locator(`tr[data-run="${past}"] input[type=checkbox]`).check();
+    const overlaid = await until('the overlay', () => dashState(cs!), (s) => s.charts.val.datasets.some((d: any) => d.label === `run ${past}`));
+    assert.equal(overlaid.charts.val.datasets.find((d: any) => d.label === `run ${past}`).points, 16);
     await runCommand(page, 'Notifications: Clear All Notifications');
+    await cs.screenshot('dashboard-overlay-dark');
+    await dashboard(cs).locator('[data-testid=header]').evaluate('(el) => el.scrollIntoView()');
     await cs.screenshot('dashboard-failed-dark');
 
     await dashboard(cs).locator('[data-testid=error-link]').click();
     const status = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+$/ });
     await until('the editor at the failing line', () => status.first().innerText(), (t) => t === `Ln ${line}, Col 1`, 30_000);
-    assert.match(await page.locator('.tabs-container .tab.active').innerText(), /train_gpt2\.py/);
+    assert.match(await page.title(), /^(\[.*\] )?train_gpt2\.py/, 'the script is the active editor');
+    assert.equal(failed.result.fsr, null, 'a crash is not scored');
+
+    // Open the earlier run from the table: replayed from its stored console.log.
+    await dashboard(cs).locator(`tr[data-run="${past}"] button`, { hasText: past }).click();
+    const replayed = await until('the stored run', () => dashState(cs!), (s) => s.runId === past && s.points.train === 1875);
+    assert.equal(replayed.points.val, 16);
+    assert.equal(replayed.result.valid, true);
+    assert.equal(replayed.result.trainTimeMs, 300_000);
+    assert.equal(typeof replayed.result.fsr, 'number');
   });
 });

@@ -209,7 +209,7 @@ suite('integration: runs over real sshd', function () {
   });
 
   test('the lock on the box keeps a second editor waiting until the first run ends', async () => {
-    const task1 = makeTask({ steps: 60, valEvery: 30 });
+    const task1 = makeTask({ steps: 120, valEvery: 60 });
     const task2 = makeTask({ steps: 20, valEvery: 10 });
     const ed1 = harness(s, { target: { ...shards, env: { SIM_SPEEDUP: '4', SIM_COMPILE_SECONDS: '1' } } });
     const ed2 = harness(s, { target: { ...shards, env: fast } });

@@ -88,6 +88,13 @@ suite('dashboard: results card and runs table', () => {
     assert.equal(crashed.fsr, null);
   });
 
+  test('a crash after some validations is not scored', () => {
+    const r = resultFor(meta({ state: 'failed', final: { ...final, val_loss: 3.84, n_steps: 250, train_time: 40_900 } }), new RunSeries(), TASK, null)!;
+    assert.deepEqual([r.fsr, r.speedup, r.trainTimeMs, r.valLoss, r.nSteps, r.valid], [null, null, null, null, null, false]);
+    const row = runRow(meta({ state: 'failed', step: 300, trainTimeMs: 49_000, valLoss: 3.84, final: { ...final, val_loss: 3.84 } }), TASK);
+    assert.deepEqual([row.trainTimeMs, row.valLoss, row.fsr, row.valid, row.steps], [null, null, null, false, 300]);
+  });
+
   test('table rows: finished, live and failed runs', () => {
     const done = runRow(meta({ state: 'finished', final }), TASK);
     assert.deepEqual([done.trainTimeMs, done.valLoss, done.valid, done.steps, done.stepAvgMs], [5_000, 3.2791, true, 100, 50]);

@@ -116,7 +116,8 @@ export function headerFor(meta: RunMeta, s: RunSeries, task: TaskFile | undefine
 /** The results card once the run has ended; null while it runs. */
 export function resultFor(meta: RunMeta, s: RunSeries, task: TaskFile | undefined, coverage: Coverage | null): ResultCard | null {
   if (!isTerminal(meta.state)) return null;
-  const final = meta.final ?? s.final;
+  // Only a run that finished is scored: a crash after some validations has a "last val line", not a result.
+  const final = meta.state === 'finished' ? meta.final ?? s.final : null;
   const scored = final && task ? fsrForRun(final.train_time, final.val_loss, times(task)) : null;
   return {
     state: meta.state,
@@ -132,10 +133,12 @@ export function resultFor(meta: RunMeta, s: RunSeries, task: TaskFile | undefine
   };
 }
 
+/** A runs table row: a finished run's score; for a live run its progress; for a failed one how far it got. */
 export function runRow(meta: RunMeta, task: TaskFile | undefined): RunRow {
-  const f = meta.final;
-  const trainTimeMs = f?.train_time ?? meta.trainTimeMs ?? null;
-  const steps = f?.n_steps ?? meta.step ?? null;
+  const f = meta.state === 'finished' ? meta.final ?? null : null;
+  const live = !isTerminal(meta.state);
+  const trainTimeMs = f ? f.train_time : live ? meta.trainTimeMs ?? null : null;
+  const steps = f ? f.n_steps : meta.step ?? null;
   const scored = f && task ? fsrForRun(f.train_time, f.val_loss, times(task)) : null;
   return {
     runId: meta.runId,
@@ -143,8 +146,8 @@ export function runRow(meta: RunMeta, task: TaskFile | undefined): RunRow {
     createdAt: meta.createdAt,
     target: meta.target,
     trainTimeMs: finiteOrNull(trainTimeMs),
-    valLoss: finiteOrNull(f?.val_loss ?? meta.valLoss),
-    valid: f ? meta.state === 'finished' && f.val_loss <= TARGET_VAL_LOSS : isTerminal(meta.state) ? false : null,
+    valLoss: finiteOrNull(f ? f.val_loss : live ? meta.valLoss : null),
+    valid: f ? f.val_loss <= TARGET_VAL_LOSS : live ? null : false,
     fsr: finiteOrNull(scored?.fsr),
     steps,
     stepAvgMs: trainTimeMs !== null && steps ? finiteOrNull(trainTimeMs / steps) : null,
