@@ -127,7 +127,7 @@
           const row = el('div', 'line prompt');
           row.append(button(`What was sent (round ${e.round}: ${e.messages.length} messages, ${chars.toLocaleString()} characters)`, { type: 'openPrompt', sessionId: id, turn: e.turn, round: e.round }));
           container.append(row);
-          const done = list.some((x) => x.type === 'response' && x.turn === e.turn && x.round === e.round);
+          const done = !!end || list.some((x) => x.type === 'response' && x.turn === e.turn && x.round === e.round);
           if (!done) container.append(renderResponse(id, e.turn, e.round, live.get(`${id}/${e.turn}/${e.round}/reasoning`) ?? '', live.get(`${id}/${e.turn}/${e.round}/content`) ?? '', true));
           break;
         }
@@ -170,7 +170,7 @@
         case 'run-start': {
           const row = el('div', 'line run running');
           row.dataset.run = e.runId;
-          row.append(el('span', undefined, `▶ Run ${e.runId}${e.target ? ` on ${e.target}` : ''} `), button('Dashboard', { type: 'openRun', runId: e.runId }));
+          row.append(el('span', undefined, `▶ Run ${e.runId}${e.target ? ` on ${e.target}` : ''} · `), button('dashboard', { type: 'openRun', runId: e.runId }));
           runs.set(e.runId, row);
           container.append(row);
           break;

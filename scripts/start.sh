@@ -47,6 +47,9 @@ const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 Object.assign(settings, {
   'workbench.startupEditor': 'none',
   'telemetry.telemetryLevel': 'off',
+  'chat.commandCenter.enabled': false,
+  // .tmp/demo sits inside this repository's git clone; don't offer to open that.
+  'git.openRepositoryInParentFolders': 'never',
   'speedrun.benchmarkPath': bench,
   'speedrun.targets': [{
     name: 'simulated-h100',

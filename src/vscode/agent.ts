@@ -41,6 +41,7 @@ export interface AgentApi {
 }
 
 const BUDGETS: { label: string; budget: Budget }[] = [
+  { label: 'One turn', budget: { iterations: 1, runs: 1, tokens: 100_000 } },
   { label: 'Short', budget: { iterations: 3, runs: 3, tokens: 150_000 } },
   { label: 'Standard', budget: DEFAULT_BUDGET },
   { label: 'Long', budget: { iterations: 20, runs: 20, tokens: 2_000_000 } },
@@ -176,7 +177,8 @@ class AgentController implements AgentApi, vscode.Disposable {
     }
     if (e.type === 'end') {
       const best = e.best ? ` Best attempt: turn ${e.best.turn}, ${(e.best.trainTimeMs / 1000).toFixed(1)} s.` : '';
-      void vscode.window.showInformationMessage(`The agent stopped (${e.reason}).${best}`, 'Show Transcript').then((a) => a && this.transcript.show(false));
+      const show = e.reason.startsWith('error:') ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+      void show(`The agent stopped (${e.reason}).${best}`, 'Show Transcript').then((a) => a && this.transcript.show(false));
     }
     this.transcript.event(e);
     this.emitter.fire(e);

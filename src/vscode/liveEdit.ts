@@ -37,6 +37,9 @@ interface Turn {
 
 interface Pending {
   turn: number;
+  uri: vscode.Uri;
+  /** First line the turn changed: where Accept / Reject are shown. */
+  line: number;
   resolve: (d: 'accept' | 'reject') => void;
 }
 
@@ -71,6 +74,19 @@ export class LiveEdits implements vscode.Disposable {
       this.changed,
       vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, new CheckpointProvider()),
       vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
+      // Accept / Reject above the script while a turn waits: visible where the user looks, never modal.
+      vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/train_gpt2.py' }, {
+        onDidChangeCodeLenses: this.changed.event,
+        provideCodeLenses: (doc) => {
+          const p = this.pending;
+          if (!p || p.uri.toString() !== doc.uri.toString()) return [];
+          const top = new vscode.Range(p.line, 0, p.line, 0);
+          return [
+            new vscode.CodeLens(top, { title: `$(check) Accept agent turn ${p.turn}`, command: 'speedrun.acceptTurn' }),
+            new vscode.CodeLens(top, { title: '$(discard) Reject', command: 'speedrun.rejectTurn' }),
+          ];
+        },
+      }),
     );
   }
 
@@ -237,21 +253,19 @@ export class LiveEdits implements vscode.Disposable {
     if (vscode.workspace.getConfiguration('speedrun.agent').get<boolean>('autoAccept', false)) {
       return this.accept(turn).then(() => 'accept' as const);
     }
+    const t = this.current;
+    if (!t) return Promise.resolve('accept');
+    const first = t.regions.list()[0];
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === t.uri.toString());
+    const line = first && doc ? doc.positionAt(first.start).line : 0;
     return new Promise((resolve) => {
-      this.pending = { turn, resolve };
+      this.pending = { turn, uri: t.uri, line, resolve };
       void vscode.commands.executeCommand('setContext', 'speedrun.agent.turnPending', true);
       this.status.text = `$(sparkle) Agent turn ${turn}: $(check) Accept · $(discard) Reject`;
       this.status.tooltip = `${summary}\n\nAccept to run the change; reject to undo it.`;
       this.status.command = 'speedrun.acceptTurn';
       this.status.show();
       this.changed.fire();
-      // A notification, not a modal: it takes no focus and the user can answer whenever they like.
-      void vscode.window
-        .showInformationMessage(`Agent turn ${turn} changed train_gpt2.py. Accept to run it, or reject to undo it.`, 'Accept', 'Reject')
-        .then((a) => {
-          if (a === 'Accept') void this.acceptPending();
-          else if (a === 'Reject') void this.rejectPending();
-        });
     });
   }
 

@@ -118,7 +118,7 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     await pick(cs, 'fake-o3');
     await pick(cs, 'Level 1');
     await page.locator('.quick-input-widget .quick-input-action, .quick-input-widget a[role=button]', { hasText: 'OK' }).first().click().catch(() => page.keyboard.press('Enter'));
-    await pick(cs, 'Short');
+    await pick(cs, 'One turn');
 
     // Mid-turn: some lines already rewritten, the rest still dimmed.
     const dimmed = "[...document.querySelectorAll('.view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')";
@@ -131,6 +131,8 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     const t = await transcript(cs);
     await t.locator('#accept:not(.hidden)').waitFor({ timeout: 120_000 });
     assert.match((await t.locator('#status').textContent()) ?? '', /Turn 1 is waiting for your review/);
+    await page.locator('.codelens-decoration', { hasText: 'Accept agent turn 1' }).first().waitFor({ timeout: 30_000 });
+    await cs.screenshot('agent-review');
     await t.locator('#accept').click();
 
     await runCommand(page, 'Speedrun: Show Agent Transcript'); // the run's dashboard opened in front of it
@@ -145,7 +147,9 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     assert.match(text, /finished: val loss 3\.27\d\d \(meets the 3\.28 target\)/);
     assert.match(text, /New best attempt: turn 1/);
     assert.equal(await t2.locator('.badge.valid').count(), 1);
+    assert.match(text, /Ended \(iteration budget used \(1\)\)/);
     await t2.locator('.response details.reasoning summary').first().click();
+    await runCommand(page, 'Notifications: Clear All Notifications'); // toasts would cover the transcript
     await cs.screenshot('agent-transcript');
     assert.deepEqual(cspErrors, []);
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1750/);

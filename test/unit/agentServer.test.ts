@@ -15,10 +15,11 @@ import type { AgentEvent } from '../../src/core/agent/types';
 import { readTranscript } from '../../src/core/agent/transcript';
 import { listCheckpoints } from '../../src/core/agent/checkpoints';
 import {
-  AgentEventNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest, RunScriptRequest, StartAgentRequest, decodeEditLabel,
+  AgentEventNotification, LmChatRequest, LmDeltaNotification, type LmChatParams, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
+  RunScriptRequest, StartAgentRequest, decodeEditLabel,
 } from '../../src/shared/agentProtocol';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
-import { REPO, applyEdits, cleanupTemps, makeTaskDir, mutate, recordScript, tempDir } from './agentHelpers';
+import { REPO, applyEdits, cleanupTemps, hintText, makeTaskDir, mutate, recordScript, tempDir } from './agentHelpers';
 
 let serverJs: string;
 
@@ -222,6 +223,76 @@ suite('language server: an agent session driven by a scripted client', function 
     assert.ok(!raw.includes('sk-do-not-persist-me'), 'the API key is never written');
     assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-do-not-persist-me');
     assert.deepEqual(listCheckpoints(taskDir).map((c) => [c.n, c.turn]), [[1, 1]]);
+  });
+
+  /** A scripted client for one session: applies edits in memory, accepts every turn, runs nothing. */
+  function scriptedClient(session: Session, scriptPath: string) {
+    const doc = { text: fs.readFileSync(scriptPath, 'utf8'), version: 1 };
+    const events: AgentEvent[] = [];
+    const ended = new Promise<void>((ok) =>
+      session.conn.onNotification(AgentEventNotification, (e) => {
+        events.push(e);
+        if (e.type === 'end') ok();
+      }),
+    );
+    session.conn.onRequest(ReadScriptRequest, () => ({ text: doc.text, version: doc.version }));
+    session.conn.onRequest(ApplyWorkspaceEditRequest.type, (p) => {
+      doc.text = applyEdits(doc.text, (p.edit.documentChanges![0] as TextDocumentEdit).edits as TextEdit[]);
+      doc.version++;
+      return { applied: true };
+    });
+    session.conn.onRequest(ReviewTurnRequest, () => ({ decision: 'accept' as const, by: 'auto' as const }));
+    session.conn.onRequest(RunScriptRequest, () => ({ state: 'not-started' as const, message: 'no box in this test' }));
+    return { doc, events, ended };
+  }
+
+  test('the VS Code language model backend streams through the client (lmChat + lmDelta)', async () => {
+    const taskDir = makeTaskDir(12);
+    const scriptPath = path.join(taskDir, 'train_gpt2.py');
+    s = await startServer({ python: false }, taskDir);
+    const c = scriptedClient(s, scriptPath);
+    const asked: LmChatParams[] = [];
+    const answer = 'Fewer steps.\n<<<<<<< SEARCH\n    num_iterations : int = 1875 # optimizer steps\n=======\n    num_iterations : int = 1750 # optimizer steps\n>>>>>>> REPLACE\n';
+    s.conn.onRequest(LmChatRequest, async (p) => {
+      asked.push(p);
+      for (const piece of answer.match(/[\s\S]{1,20}/g)!) await s!.conn.sendNotification(LmDeltaNotification, { requestId: p.requestId, text: piece });
+      return { text: answer, usage: { promptTokens: 10, completionTokens: 5 } };
+    });
+    await s.conn.sendRequest(StartAgentRequest, {
+      taskDir,
+      scriptUri: pathToFileURL(scriptPath).href,
+      hintLevels: [3],
+      backend: { kind: 'vscode-lm', selector: { id: 'copilot-gpt' }, label: 'GPT (Copilot)' },
+      budget: { iterations: 1, runs: 1, tokens: 10_000 },
+    });
+    await c.ended;
+    assert.equal(asked.length, 1);
+    assert.deepEqual(asked[0].selector, { id: 'copilot-gpt' });
+    assert.ok(asked[0].messages[1].content.includes(hintText(12, 'level_3_paper.txt').trim()));
+    const streamed = c.events.filter((e) => e.type === 'delta').map((e) => (e.type === 'delta' ? e.text : '')).join('');
+    assert.equal(streamed, answer);
+    assert.match(c.doc.text, /num_iterations : int = 1750/);
+    const session = c.events[0] as Extract<AgentEvent, { type: 'session' }>;
+    assert.equal(session.backend, 'VS Code language model · GPT (Copilot)');
+  });
+
+  test('the ground-truth replay is labelled as such and needs no hints', async () => {
+    const taskDir = makeTaskDir(12);
+    const scriptPath = path.join(taskDir, 'train_gpt2.py');
+    s = await startServer({ python: false }, taskDir);
+    const c = scriptedClient(s, scriptPath);
+    await s.conn.sendRequest(StartAgentRequest, {
+      taskDir,
+      scriptUri: pathToFileURL(scriptPath).href,
+      hintLevels: [1, 2],
+      backend: { kind: 'replay' },
+      budget: { iterations: 3, runs: 3, tokens: 10 },
+    });
+    await c.ended;
+    const session = c.events[0] as Extract<AgentEvent, { type: 'session' }>;
+    assert.deepEqual([session.replay, session.hintLevels, session.hintFiles, session.backend], [true, [], [], 'Replay ground truth (level-0 diff; not a model)']);
+    assert.equal(c.doc.text, recordScript(13), "the replay wrote record 13's script");
+    assert.ok(!c.events.some((e) => e.type === 'prompt' && e.messages.some((m) => m.content.includes(hintText(12, 'level_1_pseudo.txt').trim()))));
   });
 
   test('level 0 as a hint level and an empty budget are refused', async () => {
