@@ -152,8 +152,8 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
     });
-    // Close the script editor the task opens, so the panel has the window to itself in screenshots.
-    await runCommand(page, 'View: Close All Editors');
+    // The extension shows the task's script once it has activated; the dashboard then opens beside it.
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ timeout: 60_000 });
 
     // The dashboard opened before the run follows the run when it starts.
     await runCommand(page, 'Speedrun: Open Dashboard');
@@ -241,8 +241,8 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     const past = storePastRun(taskDir);
     cs = await startSim(taskDir, { SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '20', SIM_VAL_SECONDS: '1', SIM_FAULT: 'oom@300' });
     const page = cs.page;
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ timeout: 60_000 });
     await runCommand(page, 'Speedrun: Run Task Script');
-    await until('the run to start', async () => (await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).count()) > 0, (x) => x, 60_000);
     await runCommand(page, 'Speedrun: Open Dashboard');
     const failed = await until('the run to fail', () => dashState(cs!), (s) => s?.header?.state === 'failed' && s.result, 120_000);
     assert.equal(failed.result.error.kind, 'oom');
