@@ -48,4 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `speedrun tasks | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+
 main(process.argv.slice(2)).then((code) => process.exit(code));

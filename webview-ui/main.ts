@@ -55,6 +55,10 @@ function restore(raw: unknown): Persisted {
   };
 }
 
+/** Content Security Policy violations seen by this page (reported in the test hook; there should be none). */
+const cspViolations: string[] = [];
+document.addEventListener('securitypolicyviolation', (e) => cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
 // Compare before writing: these run on every append, and an untouched DOM costs no style or layout work.
 function setText(el: HTMLElement, text: string) {
   if (el.textContent !== text) el.textContent = text;
@@ -463,6 +467,7 @@ class App {
       result: this.result,
       runs: this.runs.length,
       ui: { axis: this.ui.axis, log: this.ui.log, outliers: this.ui.outliers, smoothing: this.ui.smoothing, overlays: this.ui.overlays },
+      cspViolations,
       renders: this.renders,
       lastRenderMs: this.lastRenderMs,
     });

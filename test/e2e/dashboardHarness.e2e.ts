@@ -44,6 +44,7 @@ suite('dashboard webview (harness)', function () {
     assert.equal(s.header.step, 1500);
     assert.equal(await d.page.locator('[data-testid=step]').innerText(), '1500 / 3000');
     assert.equal(s.charts.val.refLine, 3.28);
+    assert.deepEqual(s.cspViolations, [], 'runs under the extension\'s CSP without violations');
     const labels = s.charts.val.datasets.map((x: { label: string }) => x.label);
     assert.deepEqual(labels, ['this run', 'record 13 (reference)', 'record 12 (start)']);
     assert.equal(s.charts.val.datasets[0].points, 13, 'val points at steps 0..1500 every 125');
@@ -169,6 +170,21 @@ suite('dashboard webview (harness)', function () {
     assert.deepEqual(await lastPosted('openRun'), { type: 'openRun', runId: '20261126-090000-0789' });
     await d.page.locator('tr[data-run="20261126-090000-0789"] button', { hasText: 'Diff' }).click();
     assert.deepEqual(await lastPosted('compareRuns'), { type: 'compareRuns', runId: '20261126-090000-0789' });
+  });
+
+  test('the CSP blocks inline styles, and the test hook reports the violation', async () => {
+    await d.post(sampleInit(10));
+    await d.page.evaluate(`(() => {
+      const st = document.createElement('style');
+      st.textContent = 'body { background: red }';
+      document.head.append(st);
+    })()`);
+    await d.post({ type: 'header', header: sampleHeader({ step: 11, totalSteps: 3000 }) });
+    await d.page.evaluate('new Promise((r) => requestAnimationFrame(r))');
+    assert.match(d.takeErrors().join('\n'), /Content Security Policy/, 'Chromium reports the blocked style too');
+    const s = await d.testState();
+    assert.equal(s.cspViolations.length, 1, JSON.stringify(s.cspViolations));
+    assert.match(s.cspViolations[0], /^style-src/);
   });
 
   test('ignores malformed messages', async () => {

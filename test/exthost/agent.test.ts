@@ -152,6 +152,30 @@ suite('agent in VS Code', function () {
     assert.ok(!fs.readFileSync(path.join(taskDir, '.speedrun/agent/transcript.jsonl'), 'utf8').includes('sk-exthost-secret-0123'));
   });
 
+  test("the user's own edits made during a turn survive its reject", async () => {
+    fake.enqueue({ content: setSteps(1875, 1750) });
+    const doc = await vscode.workspace.openTextDocument(scriptUri);
+    const ended = nextEnd(agent);
+    await start({ iterations: 1, runs: 1 });
+    await waitFor('the turn to wait for review', () => agent.pendingTurn() === 1);
+    assert.match(doc.getText(), /int = 1750/);
+    // The user types above and below the agent's change before deciding.
+    const mine = new vscode.WorkspaceEdit();
+    mine.insert(scriptUri, new vscode.Position(0, 0), '# my note\n');
+    mine.insert(scriptUri, doc.positionAt(doc.getText().length), '# my other note\n');
+    assert.ok(await vscode.workspace.applyEdit(mine));
+    await vscode.commands.executeCommand('speedrun.rejectTurn');
+    await ended;
+    const expected = `# my note\n${original}# my other note\n`;
+    assert.equal(doc.getText(), expected, "the agent's change is undone, the user's notes stay");
+    assert.equal(fs.readFileSync(scriptUri.fsPath, 'utf8'), expected);
+    // Back to the starting script for the next tests.
+    const reset = new vscode.WorkspaceEdit();
+    reset.replace(scriptUri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original);
+    assert.ok(await vscode.workspace.applyEdit(reset));
+    await doc.save();
+  });
+
   test('an accepted turn is kept, saved and run; restoring its checkpoint brings the old script back', async () => {
     fake.enqueue({ content: setSteps(1875, 1750) });
     const events: AgentEvent[] = [];

@@ -56,6 +56,8 @@ export interface DashboardHarness {
   /** The parsed `#test-state` JSON, after the next animation frame has rendered. */
   testState(): Promise<any>;
   setTheme(theme: HarnessTheme): Promise<void>;
+  /** Page errors and console errors so far (testState fails on any), cleared. */
+  takeErrors(): string[];
   /** A fresh page load (new webview state), as when VS Code recreates a hidden webview. */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -135,6 +137,7 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
       setTheme: async (theme) => {
         await page.evaluate(`document.body.className = ${JSON.stringify(`vscode-${theme}`)}`);
       },
+      takeErrors: () => errors.splice(0),
       reload: load,
       close: async () => {
         await ctx.close();

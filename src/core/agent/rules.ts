@@ -472,7 +472,3 @@ export function describeViolations(violations: Violation[], script: string): str
     })
     .join('\n');
 }
-
-export function hasErrors(violations: Violation[]): boolean {
-  return violations.some((v) => v.severity === 'error');
-}

@@ -195,7 +195,7 @@ export function renderTaskBrief(task: TaskFile, m: Manifest = loadManifest()): s
     '',
     '## Reference times',
     '',
-    '| | steps | val loss | train time (ms) | |',
+    '| | steps | val loss | train time (ms) | duration |',
     '|---|---|---|---|---|',
     row(`baseline: record ${task.fromRecord}`, task.baseline, from?.trainTimeStdMs),
     row(`target: record ${task.toRecord}`, task.target, to?.trainTimeStdMs),
