@@ -1,6 +1,6 @@
 // Checkpoints: the script as it was before each agent turn, in <task>/.speedrun/checkpoints/<n>/.
 // A plain copy is enough for one file; restoring one is "put this text back".
-import { createHash } from 'node:crypto';
+import { sha256, writeAtomic } from '../files';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -24,16 +24,10 @@ export function checkpointScript(taskDir: string, n: number): string {
   return path.join(checkpointsDir(taskDir), String(n), SCRIPT_NAME);
 }
 
-/** Writes `data` to `file` atomically: a crash leaves either the old file or the new one. */
-export function writeFileAtomic(file: string, data: string): void {
+/** writeAtomic that also creates the checkpoint's folder. */
+function writeFileAtomic(file: string, data: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  writeAtomic(file, data);
 }
 
 /** Saves `text` as the next checkpoint and returns its metadata. */

@@ -5,7 +5,7 @@
 // Everything editor- and run-specific is behind AgentHost, so the loop runs the same in tests.
 import type { TaskFile } from '../benchmark/types';
 import type { ModelBackend } from './backends/backend';
-import { sha256 } from './checkpoints';
+import { sha256 } from '../files';
 import { applyBlocks, changeSize, parseBlocks } from './editFormat';
 import type { AgentHint } from './hints';
 import { type TurnRecord, fixMessage, isValid, planOf, summarizeOutcome, turnMessages } from './prompt';

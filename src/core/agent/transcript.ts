@@ -2,7 +2,7 @@
 // Live-only events (streamed text deltas) are not stored; the full text arrives in the `response` event.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './checkpoints';
+import { writeAtomic } from '../files';
 import type { AgentEvent } from './types';
 
 export function agentDir(taskDir: string): string {
@@ -20,7 +20,8 @@ export function turnScriptPath(taskDir: string, sessionId: string, turn: number)
 
 export function saveTurnScript(taskDir: string, sessionId: string, turn: number, text: string): string {
   const file = turnScriptPath(taskDir, sessionId, turn);
-  writeFileAtomic(file, text);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomic(file, text);
   return path.relative(taskDir, file);
 }
 

@@ -1,5 +1,5 @@
 // Validates a user's llm-speedrunner clone against the manifest: layout, per-task completeness, metric drift.
-import * as crypto from 'node:crypto';
+import { sha256 } from '../files';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -125,9 +125,7 @@ function isDir(p: string): boolean {
   }
 }
 
-export function sha256(data: string | Buffer): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
-}
+
 
 function checkRecord(root: string, record: number, m: Manifest): RecordReport {
   const facts = m.records[record - 1];
@@ -217,3 +215,5 @@ export function validateClone(root: string, m: Manifest = loadManifest()): Clone
     warnings,
   };
 }
+
+export { sha256 };

@@ -14,7 +14,8 @@ import {
   scriptPath,
   hintLabel,
 } from './catalog';
-import { checkLayout, sha256 } from './clone';
+import { checkLayout } from './clone';
+import { sha256, writeAtomic } from '../files';
 import { TARGET_VAL_LOSS, type Manifest, type Metrics, type TaskFile } from './types';
 
 export const SPEEDRUN_DIR = '.speedrun';
@@ -48,13 +49,6 @@ export interface OpenTaskResult {
   /** dest already held this task's baseline script (nothing was overwritten). */
   alreadyOpen: boolean;
   warnings: string[];
-}
-
-/** Writes via a temp file + rename so a crash never leaves a half-written file. */
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
 }
 
 export function openTask(opts: OpenTaskOptions): OpenTaskResult {

@@ -1,30 +1,17 @@
 // Runs on disk: <taskDir>/.speedrun/runs/<runId>/ with the script snapshot, console.log, meta.json and
 // results.json. meta/results are replaced atomically (temp file + fsync + rename), so a crash mid-write
 // leaves the previous version intact; console.log is append-only and its size is the stream offset.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BenchmarkResults, RunMeta } from './types';
+import { writeAtomic } from '../files';
+
+export { sha256, writeAtomic } from '../files';
 
 export const RUNS_DIR = path.join('.speedrun', 'runs');
 export const SCRIPT = 'train_gpt2.py';
 export const CONSOLE = 'console.log';
-
-/** Write `data` to `file` so readers see either the old or the new content, never a mix. */
-export function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
 
 /** Sortable, readable and safe in any shell or path: `20261126-170512-a3f9`. */
 export function newRunId(now = new Date()): string {
@@ -35,9 +22,6 @@ export function newRunId(now = new Date()): string {
 
 export const isRunId = (s: string) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(s);
 
-export function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 export class RunStore {
   readonly root: string;
