@@ -339,9 +339,8 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
   private async showScript(ctx: TaskContext, force: boolean): Promise<void> {
     const uri = vscode.Uri.file(ctx.scriptPath);
     if (!fs.existsSync(ctx.scriptPath)) return;
-    // On activation, leave a restored layout (e.g. a dashboard in front) as the user left it.
-    const anyTab = vscode.window.tabGroups.all.some((g) => g.tabs.length > 0);
-    if (anyTab && !force) return;
+    const shown = vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath === uri.fsPath));
+    if (shown && !force) return;
     await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: !force });
   }
 
