@@ -221,7 +221,11 @@ suite('integration: runs over real sshd', function () {
     const endA = await ed1.manager.waitForEnd(a.runId);
     const endB = await ed2.manager.waitForEnd(b.runId);
     assert.equal(endB.state, 'finished');
-    assert.ok(endB.startedAt! >= endA.endedAt!);
+    // The lock is free once A's process has exited on the box (its exit_code file), which can be before
+    // editor 1 has fetched A's logs and written endedAt: compare the box's own marks.
+    const mtime = (f: string) => fs.statSync(f).mtimeMs;
+    assert.ok(mtime(path.join(endB.remoteDir!, 'pgid')) >= mtime(path.join(endA.remoteDir!, 'exit_code')),
+      'B was launched only after A had exited on the box');
   });
 
   test('a new session re-attaches to a launched run and completes its log without duplicates', async () => {
