@@ -1,5 +1,5 @@
-// The dashboard's HTML shell with its Content Security Policy. Shared by the extension host and the
-// standalone test harness, so both load the bundle under the same policy.
+// Webview HTML shells with their Content Security Policy: the dashboard's (shared by the extension host and
+// the standalone test harness, so both load the bundle under the same policy) and the agent transcript's.
 
 export interface DashboardHtmlOptions {
   /** `webview.cspSource` (or the harness server's origin). */
@@ -12,8 +12,9 @@ export interface DashboardHtmlOptions {
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-export function dashboardHtml(o: DashboardHtmlOptions): string {
-  // No connect-src: the webview talks to the host only through postMessage.
+/** A webview page under the strict policy: only the nonce'd script runs; styles, fonts and images from `cspSource`. */
+export function webviewShell(o: DashboardHtmlOptions & { title: string; body: string }): string {
+  // No connect-src: webviews talk to the host only through postMessage.
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${o.nonce}'`,
@@ -28,14 +29,18 @@ export function dashboardHtml(o: DashboardHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttr(o.styleUri)}">
-<title>Speedrun Dashboard</title>
+<title>${o.title}</title>
 </head>
 <body>
-<main id="app" aria-busy="true"></main>
+${o.body}
 <script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>
 </body>
 </html>
 `;
+}
+
+export function dashboardHtml(o: DashboardHtmlOptions): string {
+  return webviewShell({ ...o, title: 'Speedrun Dashboard', body: '<main id="app" aria-busy="true"></main>' });
 }
 
 /** A 32-character nonce from a cryptographically strong source (Node and browsers both have Web Crypto). */

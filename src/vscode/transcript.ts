@@ -1,11 +1,11 @@
 // The agent transcript: a webview timeline of sessions and turns (the model's text as it streams, the edits,
 // the rule checks, the runs and their results). It is rebuilt from .speedrun/agent/transcript.jsonl, so it
 // survives a window reload (a panel serializer revives it). Strict CSP: nonce script, media/ only.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readTranscript } from '../core/agent/transcript';
 import type { AgentEvent } from '../core/agent/types';
 import { type FromTranscript, type ToTranscript, isFromTranscript } from '../shared/agentProtocol';
+import { makeNonce, webviewShell } from '../shared/dashboardHtml';
 
 export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
 
@@ -82,20 +82,13 @@ export class TranscriptPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'transcript.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'transcript.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Agent Transcript</title>
-</head>
-<body>
-<header id="bar">
+    return webviewShell({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'transcript.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'transcript.css')).toString(),
+      title: 'Agent Transcript',
+      body: `<header id="bar">
   <span id="status" role="status">Loading…</span>
   <span class="actions">
     <button id="accept" class="hidden" title="Accept the turn and run it">Accept</button>
@@ -103,10 +96,8 @@ export class TranscriptPanel implements vscode.Disposable {
     <button id="stop" class="secondary hidden" title="Stop the agent">Stop</button>
   </span>
 </header>
-<main id="timeline"><p class="empty">No agent session yet. Start one with “Speedrun: Ask Agent…”.</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+<main id="timeline"><p class="empty">No agent session yet. Start one with “Speedrun: Ask Agent…”.</p></main>`,
+    });
   }
 
   dispose(): void {
