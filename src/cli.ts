@@ -6,6 +6,7 @@ import * as openTask from './cli/openTask';
 import * as parseLog from './cli/parseLog';
 import * as run from './cli/run';
 import * as compare from './cli/compare';
+import { attachCommand } from './cli/attach';
 
 const commands: Record<string, Command> = {
   tasks: tasks.command,
@@ -13,6 +14,7 @@ const commands: Record<string, Command> = {
   'parse-log': parseLog.command,
   run: run.command,
   cancel: run.cancelCommand,
+  attach: attachCommand,
   compare: compare.command,
 };
 

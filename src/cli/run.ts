@@ -58,7 +58,7 @@ interface CommonOpts {
   timeLimitMinutes?: number;
 }
 
-function manager(o: CommonOpts, targets: Target[]): RunManager {
+export function manager(o: CommonOpts, targets: Target[]): RunManager {
   return new RunManager({
     targets: () => targets,
     connect: (t) =>
@@ -82,7 +82,7 @@ function manager(o: CommonOpts, targets: Target[]): RunManager {
   });
 }
 
-function describeEnd(m: RunMeta, store: RunStore): string {
+export function describeEnd(m: RunMeta, store: RunStore): string {
   const f = m.final;
   const lines = [`run ${m.runId} ${m.state}${m.exitCode !== undefined && m.exitCode !== null ? ` (exit code ${m.exitCode})` : ''}`];
   if (f) lines.push(`  val_loss ${f.val_loss} after ${f.n_steps} steps, train_time ${(f.train_time / 1000).toFixed(1)} s: ${f.is_valid ? 'valid' : 'NOT valid (val_loss > 3.28)'}`);
@@ -92,14 +92,14 @@ function describeEnd(m: RunMeta, store: RunStore): string {
   return lines.join('\n') + '\n';
 }
 
-const commonOptions = {
+export const commonOptions = {
   'task-dir': { type: 'string' },
   'targets-file': { type: 'string' },
   'ssh-config': { type: 'string' },
   'accept-new-host-key': { type: 'boolean' },
 } as const;
 
-function taskDirOf(v: string | undefined): string {
+export function taskDirOf(v: string | undefined): string {
   const dir = path.resolve(v ?? '.');
   if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir} (pass --task-dir)`);
   return dir;
@@ -139,6 +139,19 @@ export const command: Command = {
   },
 };
 
+/** The stored record of a run in a task folder, or a one-sentence error. */
+export function storedRun(taskDir: string, runId: string): { store: RunStore; stored: RunMeta } {
+  const store = new RunStore(taskDir);
+  let stored: RunMeta | undefined;
+  try {
+    stored = store.read(runId);
+  } catch {
+    /* not a run id */
+  }
+  if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
+  return { store, stored };
+}
+
 export const cancelCommand: Command = {
   usage: 'RUNID [--task-dir DIR] [--targets-file JSON] [--ssh-config FILE]',
   summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
@@ -147,14 +160,7 @@ export const cancelCommand: Command = {
     if (positionals.length !== 1) throw new CliError('expected exactly one RUNID', EXIT.usage);
     const runId = positionals[0];
     const taskDir = taskDirOf(values['task-dir']);
-    const store = new RunStore(taskDir);
-    let stored: RunMeta | undefined;
-    try {
-      stored = store.read(runId);
-    } catch {
-      /* not a run id */
-    }
-    if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
+    const { store, stored } = storedRun(taskDir, runId);
     if (TERMINAL_STATES.includes(stored.state)) {
       process.stderr.write(`run ${runId} already ${stored.state}\n`);
       return EXIT.ok;
@@ -169,6 +175,8 @@ export const cancelCommand: Command = {
     const end = await m.waitForEnd(runId);
     m.dispose();
     process.stderr.write(describeEnd(end, store));
-    return end.state === 'cancelled' ? EXIT.ok : EXIT.failed;
+    // A run that ended by itself before the cancel reached it (it has an exit code) is not a failed cancel.
+    const endedByItself = end.state !== 'cancelled' && end.exitCode !== undefined && end.exitCode !== null && end.failure?.stage !== 'cancel';
+    return end.state === 'cancelled' || endedByItself ? EXIT.ok : EXIT.failed;
   },
 };
