@@ -39,9 +39,9 @@ export const attachCommand: Command = {
       if (e.type === 'output') process.stdout.write(e.text);
       else if (e.type === 'state') process.stderr.write(`[speedrun] ${e.state}${e.detail ? `: ${e.detail}` : ''}\n`);
     });
-    const before = store.consoleSize(runId);
-    if (!m.attach(taskDir, runId, false)) throw new CliError(`run ${runId} is on target '${stored.target}', which is not configured`);
-    process.stderr.write(`[speedrun] attached to run ${runId} on ${stored.target}; its first ${before} bytes of output are in ${store.file(runId, 'console.log')}\n`);
+    if (!targets.some((t) => t.name === stored.target)) throw new CliError(`run ${runId} is on target '${stored.target}', which is not configured`);
+    process.stderr.write(`[speedrun] attaching to run ${runId} on ${stored.target}; its first ${store.consoleSize(runId)} bytes of output are in ${store.file(runId, 'console.log')}\n`);
+    m.attach(taskDir, runId, false);
     const detach = () => {
       process.stderr.write(`\n[speedrun] detached; run ${runId} goes on. Attach again with: speedrun attach ${runId} --task-dir ${JSON.stringify(taskDir)}\n`);
       m.dispose();
