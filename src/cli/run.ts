@@ -159,7 +159,7 @@ export const runCommand = defineCommand({
     }
     err(`[speedrun] run ${meta.runId} on ${target.name}\n`);
     const detach = () => {
-      err(`\n[speedrun] detached; run ${meta.runId} goes on. Cancel it with: speedrun cancel ${meta.runId} --task-dir ${JSON.stringify(taskDir)}\n`);
+      err(`\n[speedrun] detached; run ${meta.runId} goes on. Follow it again with: speedrun attach ${meta.runId} --task-dir ${JSON.stringify(taskDir)} (or cancel it with: speedrun cancel ...)\n`);
       m.dispose();
       void exitAfterFlush(EXIT.failed);
     };

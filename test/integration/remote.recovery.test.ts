@@ -148,6 +148,22 @@ suite('integration: picking up interrupted runs over real sshd', function () {
     assert.equal(fs.existsSync(store.file(runId, 'owner.pid')), false);
   });
 
+  test('Ctrl-C on run detaches and prints the attach command, which picks the run up again', async () => {
+    const task = makeTask({ steps: 60, valEvery: 30 });
+    const run = cli(['run', '--target', 'slow', '--task-dir', task, ...common()]);
+    const [, runId] = await run.waitFor(RUN_ID);
+    await run.waitFor(/^step:5\/60 /m);
+    run.kill('SIGINT');
+    assert.equal(await run.code, 1);
+    const [, again] = run.stderr().match(/Follow it again with: (speedrun attach \S+ --task-dir "[^"]+")/) ?? [];
+    assert.equal(again, `speedrun attach ${runId} --task-dir ${JSON.stringify(task)}`);
+    const attach = cli([...again.split(' ').slice(1, 4), task, ...common()]);
+    assert.equal(await attach.code, 0, attach.stderr());
+    const store = new RunStore(task);
+    assert.equal(store.readResults(runId)!.status, 'COMPLETED');
+    assert.deepEqual(trainSteps(store.readConsole(runId).toString()), Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
   test('attach while the first CLI still follows the run streams the same output; both end finished', async () => {
     const task = makeTask({ steps: 60, valEvery: 30 });
     const run = cli(['run', '--target', 'slow', '--task-dir', task, ...common()]);
