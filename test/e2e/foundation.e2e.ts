@@ -112,10 +112,13 @@ suite('foundation: first run (e2e)', function () {
     const hints = (await rows(page, 'Hints').allTextContents()).join('\n');
     for (const level of [/Level 1/, /Level 2/, /Level 3/, /Level 0.*hidden/]) assert.match(hints, level);
     assert.doesNotMatch(hints, /^\+\+\+|^@@/m, 'no diff content in the Hints view');
+    await cs.webview().locator('h1', { hasText: 'Task 12: record 12 → record 13' }).waitFor();
+    assert.match(await page.title(), /^(\[.*\] )?train_gpt2\.py/, 'the script keeps the focus');
     await page.mouse.move(700, 700);
     await cs.screenshot('foundation-3-task-open-dark');
 
     // The task already open, clicked again: its brief comes back, no folder question.
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).click();
     await cs.runCommand('View: Close Editors in Other Groups');
     await page.locator('.tabs-container .tab', { hasText: /TASK\.md/ }).waitFor({ state: 'detached' });
     await rows(page, 'Tasks').filter({ hasText: /Task 12\b/ }).click();

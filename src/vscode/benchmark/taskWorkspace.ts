@@ -398,8 +398,12 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     } catch {
       await vscode.window.showTextDocument(vscode.Uri.file(brief), { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: keepFocus });
     }
-    // The preview takes the focus when it opens.
-    if (keepFocus && script) await vscode.window.showTextDocument(script.document, { viewColumn: script.viewColumn, preserveFocus: false });
+    // The preview takes the focus once it has opened, after the command returns: wait for that, then give it back.
+    if (keepFocus && script) {
+      const previewActive = () => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes(path.basename(TASK_BRIEF));
+      for (let i = 0; i < 40 && !previewActive(); i++) await new Promise((r) => setTimeout(r, 50));
+      await vscode.window.showTextDocument(script.document, { viewColumn: script.viewColumn, preserveFocus: false });
+    }
   }
 
   private async openHint(arg?: number | { level: number } | { path: string }): Promise<vscode.TextEditor | undefined> {
