@@ -8,7 +8,8 @@ const common = {
   bundle: true,
   minify: production,
   sourcemap: production ? false : 'linked',
-  logLevel: 'warning',
+  // Watch mode logs "[watch] build finished", which .vscode/tasks.json waits for.
+  logLevel: watch ? 'info' : 'warning',
 };
 const node = {
   ...common,
