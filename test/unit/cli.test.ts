@@ -125,10 +125,15 @@ suite('cli: the speedrun command line', function () {
       assert.equal(r.code, 0, `${cmd.name}: ${r.err}`);
       assert.equal(r.err, '');
       assert.ok(r.out.startsWith(`Usage: speedrun ${cmd.name}`), r.out);
+      const lines = r.out.split('\n');
+      assert.ok(lines.every((l) => l.length <= 100), 'wrapped at 100 columns');
       for (const [name, o] of Object.entries(cmd.options)) {
-        const line = r.out.split('\n').find((l) => l.trimStart().startsWith(`--${name}`));
-        assert.ok(line, `${cmd.name} --help lists --${name}`);
-        if (o.default !== undefined || o.defaultText !== undefined) assert.match(line, /\(default: .+\)/, line);
+        const at = lines.findIndex((l) => l.startsWith(`  --${name}`));
+        assert.ok(at >= 0, `${cmd.name} --help lists --${name}`);
+        // The option's entry: its line and the indented lines that continue it.
+        let entry = lines[at];
+        for (let i = at + 1; /^ {3,}\S/.test(lines[i] ?? ''); i++) entry += ` ${lines[i].trim()}`;
+        if (o.default !== undefined || o.defaultText !== undefined) assert.match(entry, /\(default: [^)]+\)$/, entry);
       }
       assert.match(r.out, /\nExamples?:\n {2}speedrun /);
       assert.deepEqual(speedrun(['help', cmd.name]), r);
