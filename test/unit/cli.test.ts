@@ -161,6 +161,7 @@ suite('cli: the speedrun command line', function () {
     const cases: [string[], RegExp][] = [
       [['run', '--bogus'], /^speedrun run: unknown option --bogus \(see 'speedrun run --help'\)$/],
       [['compare', '--run'], /^speedrun compare: option --run needs a value: --run RUNID$/],
+      [['compare', '--run', '--json'], /^speedrun compare: option --run needs a value: --run RUNID$/],
       [['parse-log', 'x.log', '--json=yes'], /^speedrun parse-log: option --json takes no value$/],
       [['parse-log'], /^speedrun parse-log: expected FILE, got none/],
       [['parse-log', 'a', 'b'], /^speedrun parse-log: expected FILE, got 'a' 'b'/],
