@@ -6,5 +6,6 @@ import { command as openTask } from './openTask';
 import { command as parseLog } from './parseLog';
 import { runCommand, cancelCommand } from './run';
 import { command as compare } from './compare';
+import { command as attach } from './attach';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare];

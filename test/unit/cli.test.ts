@@ -355,7 +355,7 @@ suite('cli: the speedrun command line', function () {
     const before = tree(dir);
     const r = speedrun(['cancel', runId, '--task-dir', dir, '--targets-file', localTargets(tempDir())]);
     assert.equal(r.code, 3, r.err);
-    assertOneSentence(r.err, /owner\.pid should be a file holding the pid .* but is a folder; remove it and cancel again/);
+    assertOneSentence(r.err, /owner\.pid should be a file holding the pid .* but is a folder; remove it and try again/);
     assert.deepEqual(tree(dir), before);
   });
 });
