@@ -45,6 +45,5 @@ export function managerRuns(manager: RunManager, targets: () => Target[]): ToolR
     },
     get: follow,
     list: (taskDir) => manager.list(taskDir),
-    targetNames: () => targets().map((t) => t.name),
   };
 }

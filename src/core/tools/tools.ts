@@ -27,8 +27,6 @@ export interface ToolRuns {
   /** The run's latest state (live when this process follows it, else as stored). */
   get(taskDir: string, runId: string): RunMeta | undefined;
   list(taskDir: string): RunMeta[];
-  /** Names of the configured targets, for messages. */
-  targetNames(): string[];
 }
 
 export interface ToolHost {
@@ -132,6 +130,15 @@ function knownRun(host: ToolHost, taskDir: string, runId: string): RunMeta {
 /** At most this much log per get_run_log call, so a tool result stays readable. */
 export const LOG_CHUNK_BYTES = 32 * 1024;
 
+/** The largest length <= n that does not cut the last UTF-8 character of buf[0, n) in two. */
+function utf8Boundary(buf: Buffer, n: number): number {
+  let i = n - 1;
+  while (i > 0 && (buf[i] & 0xc0) === 0x80) i--;
+  const lead = buf[i];
+  const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return i + len > n && i > 0 ? i : n;
+}
+
 /** A piece of a run's console.log from a byte offset, ending at a line break when one is near. */
 export function readLogChunk(taskDir: string, runId: string, offset: number, max = LOG_CHUNK_BYTES) {
   const file = path.join(new RunStore(taskDir).dir(runId), CONSOLE);
@@ -151,8 +158,7 @@ export function readLogChunk(taskDir: string, runId: string, offset: number, max
       // Stop after the last full line (or a whole UTF-8 character) so the next call starts cleanly.
       const nl = buf.lastIndexOf(0x0a, n - 1);
       if (nl >= 0) end = nl + 1;
-      else while (end > 0 && (buf[end - 1] & 0xc0) === 0x80) end--;
-      if (end > 0 && end < n && buf[end - 1] >= 0xc0) end--;
+      else end = utf8Boundary(buf, n);
     }
     return { text: buf.subarray(0, end).toString('utf8'), offset: start, nextOffset: start + end, size };
   } finally {
@@ -362,7 +368,11 @@ export const TOOLS = [
   }),
 ];
 
-export type AnyTool = (typeof TOOLS)[number];
+/** A tool's input as JSON Schema: what package.json's languageModelTools must declare (a unit test checks it). */
+export function inputJsonSchema(tool: ToolSpec): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(z.strictObject(tool.input)) as Record<string, unknown>;
+  return schema;
+}
 
 /** Runs one tool with raw arguments; user errors come back as ToolError. */
 export async function callTool(host: ToolHost, name: string, raw: unknown): Promise<unknown> {
