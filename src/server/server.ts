@@ -8,7 +8,8 @@ import {
   TextDocuments, createConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { type Violation, checkScript } from '../core/agent/rules';
+import { type Violation, checkScript } from '../core/rules';
+import { takeSealKey } from '../core/seal';
 import { AgentSessions } from './agentSession';
 import { baselineText, findTaskDir, loadTask } from './taskLookup';
 
@@ -131,7 +132,7 @@ connection.onCodeLens((params): CodeLens[] => {
   ];
 });
 
-new AgentSessions(connection, () => options.python).register();
+new AgentSessions(connection, () => options.python, takeSealKey()).register();
 
 documents.listen(connection);
 connection.listen();

@@ -9,7 +9,7 @@ import {
   ApplyWorkspaceEditRequest, CodeActionRequest, CodeLensRequest, type Diagnostic, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, InitializeRequest, InitializedNotification, type ProtocolConnection,
   PublishDiagnosticsNotification, type PublishDiagnosticsParams, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
-  type TextDocumentEdit, type TextEdit, createProtocolConnection,
+  type TextDocumentEdit, type TextEdit, Trace, createProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { AgentEvent } from '../../src/core/agent/types';
 import { readTranscript } from '../../src/core/agent/transcript';
@@ -18,6 +18,7 @@ import {
   AgentEventNotification, LmChatRequest, LmDeltaNotification, type LmChatParams, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
   RunScriptRequest, StartAgentRequest, decodeEditLabel,
 } from '../../src/shared/agentProtocol';
+import { SEAL_KEY_ENV, newSealKey, seal } from '../../src/core/seal';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { REPO, applyEdits, cleanupTemps, hintText, makeTaskDir, mutate, recordScript, tempDir } from './agentHelpers';
 
@@ -40,9 +41,14 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function startServer(initializationOptions: Record<string, unknown>, rootDir: string): Promise<Session> {
-  const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** The key each test server gets at spawn, as the VS Code client gives one (src/core/seal.ts). */
+const SEAL_KEY = newSealKey();
+
+async function startServer(initializationOptions: Record<string, unknown>, rootDir: string, trace?: string[]): Promise<Session> {
+  const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, [SEAL_KEY_ENV]: SEAL_KEY } });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  // Verbose tracing, as `speedrun.trace.server: verbose` does in VS Code: every message with its params.
+  if (trace) await conn.trace(Trace.Verbose, { log: (m: string, data?: string) => trace.push(data ? `${m}\n${data}` : m) });
   const diagnostics = new Map<string, PublishDiagnosticsParams[]>();
   const waiters: (() => void)[] = [];
   conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
@@ -167,7 +173,7 @@ suite('language server: an agent session driven by a scripted client', function 
     cleanupTemps();
   });
 
-  test('edits arrive as labelled workspace/applyEdit requests; the session is persisted', async () => {
+  test('edits arrive as labelled workspace/applyEdit requests; the session is persisted; a verbose trace holds no key', async () => {
     const taskDir = makeTaskDir(12);
     const scriptPath = path.join(taskDir, 'train_gpt2.py');
     const uri = pathToFileURL(scriptPath).href;
@@ -176,7 +182,8 @@ suite('language server: an agent session driven by a scripted client', function 
         { content: 'Fewer steps.\n<<<<<<< SEARCH\n    num_iterations : int = 1875 # optimizer steps\n=======\n    num_iterations : int = 1750 # optimizer steps\n>>>>>>> REPLACE\n' },
       ],
     });
-    s = await startServer({ python: false }, taskDir);
+    const trace: string[] = [];
+    s = await startServer({ python: false }, taskDir, trace);
     const doc = { text: fs.readFileSync(scriptPath, 'utf8'), version: 1 };
     const labels: ReturnType<typeof decodeEditLabel>[] = [];
     const events: AgentEvent[] = [];
@@ -207,7 +214,7 @@ suite('language server: an agent session driven by a scripted client', function 
       scriptUri: uri,
       hintLevels: [2],
       backend: { kind: 'openai', baseUrl: fake.baseUrl, model: 'fake' },
-      apiKey: 'sk-do-not-persist-me',
+      sealedApiKey: seal('sk-do-not-persist-me', SEAL_KEY),
       budget: { iterations: 1, runs: 1, tokens: 100_000 },
     });
     assert.match(r.sessionId, /^\d{8}T\d{6}-\w{6}$/);
@@ -221,7 +228,10 @@ suite('language server: an agent session driven by a scripted client', function 
     assert.deepEqual(stored.map((e) => e.type), events.filter((e) => e.type !== 'delta').map((e) => e.type));
     const raw = fs.readFileSync(path.join(taskDir, '.speedrun/agent/transcript.jsonl'), 'utf8');
     assert.ok(!raw.includes('sk-do-not-persist-me'), 'the API key is never written');
-    assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-do-not-persist-me');
+    assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-do-not-persist-me', 'the server opened the sealed key');
+    const traced = trace.join('\n');
+    assert.match(traced, /speedrun\/agent\/start[\s\S]*sealedApiKey/, 'the start request was traced with its params');
+    assert.ok(!traced.includes('sk-do-not-persist-me'), 'no trace line holds the key');
     assert.deepEqual(listCheckpoints(taskDir).map((c) => [c.n, c.turn]), [[1, 1]]);
   });
 
