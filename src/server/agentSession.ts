@@ -10,11 +10,10 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ModelBackend } from '../core/agent/backends/backend';
 import { defaultBackends } from '../core/agent/backends';
 import type { BackendRegistry } from '../core/agent/backends/registry';
-import { parseBudget } from '../core/agent/budget';
 import { saveCheckpoint } from '../core/agent/checkpoints';
 import { lineEdits } from '../core/agent/editFormat';
-import { loadAgentHints, assertAgentLevel } from '../core/agent/hints';
 import { type AgentHost, AgentLoop } from '../core/agent/loop';
+import { buildSession, newSessionId } from '../core/agent/session';
 import { checkScript } from '../core/rules';
 import { appendEvent, saveTurnScript } from '../core/agent/transcript';
 import type { AgentEvent, AgentEventBody } from '../core/agent/types';
@@ -84,21 +83,6 @@ export class AgentSessions {
     if (this.current) throw new ResponseError(ErrorCodes.InvalidRequest, 'An agent session is already running; stop it first.');
     const info = loadTask(p.taskDir);
     if (!info) throw invalid(`${p.taskDir} is not a task folder (no .speedrun/task.json).`);
-    let budget;
-    try {
-      budget = parseBudget(p.budget);
-    } catch (e) {
-      throw invalid((e as Error).message);
-    }
-    const { task } = info;
-    const factory = this.backends.get(p.backend?.kind);
-    if (!factory) throw invalid(`No '${p.backend?.kind}' backend here (available: ${this.backends.kinds().join(', ')}).`);
-    const replay = !!factory.replay;
-    let hints: ReturnType<typeof loadAgentHints> = [];
-    if (!replay) {
-      p.hintLevels.forEach((l) => assertAgentLevel(l));
-      hints = loadAgentHints(task.benchmarkPath, task.fromRecord, p.hintLevels);
-    }
     let apiKey: string | undefined;
     if (p.sealedApiKey) {
       if (!this.sealKey) throw invalid('This server was started without a session key, so it cannot open the API key.');
@@ -108,8 +92,13 @@ export class AgentSessions {
         throw invalid(`Cannot open the API key: ${(e as Error).message}.`);
       }
     }
-    const { backend, model } = this.backends.create(p.backend, { taskDir: p.taskDir, task, apiKey });
-    const sessionId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+    let built: ReturnType<typeof buildSession>;
+    try {
+      built = buildSession(this.backends, { taskDir: p.taskDir, task: info.task, backend: p.backend, hintLevels: p.hintLevels ?? [], budget: p.budget, apiKey, target: p.target });
+    } catch (e) {
+      throw invalid((e as Error).message);
+    }
+    const sessionId = newSessionId();
     const emit = (body: AgentEventBody) => {
       const e = { ...body, sessionId, at: new Date().toISOString() } as AgentEvent;
       try {
@@ -120,19 +109,9 @@ export class AgentSessions {
       void this.connection.sendNotification(AgentEventNotification, e);
     };
     const host = this.host(p, sessionId, emit, () => baselineText(loadTask(p.taskDir) ?? info));
-    const loop = new AgentLoop(host, { task, hints, backend, budget, enforceRules: !replay });
+    const loop = new AgentLoop(host, built.options);
     this.current = { loop, sessionId, emit };
-    emit({
-      type: 'session',
-      backend: backend.label,
-      model,
-      hintLevels: replay ? [] : [...p.hintLevels].sort(),
-      hintFiles: hints.map((h) => h.name),
-      target: p.target,
-      budget,
-      taskId: task.taskId,
-      replay,
-    });
+    emit(built.opening);
     loop
       .run()
       .catch((e) => this.connection.console.error(`agent loop failed: ${(e as Error).stack ?? e}`))
