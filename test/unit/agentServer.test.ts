@@ -319,3 +319,51 @@ suite('language server: an agent session driven by a scripted client', function 
     await assert.rejects(s.conn.sendRequest(StartAgentRequest, { ...params, hintLevels: [], budget: { iterations: 0, runs: 1, tokens: 1 } }), /budget.iterations must be a positive integer/);
   });
 });
+
+suite('language server over stdio: broken message frames', function () {
+  this.timeout(60_000);
+  const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+  /** Sends `bytes`, then a valid initialize request; reports whether the server exited, answered, and what it said. */
+  async function send(bytes: string): Promise<{ code: number | null; answered: boolean; stderr: string }> {
+    const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (stderr += b));
+    const exited = new Promise<number | null>((ok) => child.once('exit', (c) => ok(c)));
+    child.stdin!.on('error', () => undefined); // the server may be gone before the second write
+    child.stdin!.write(bytes);
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin!.write(frame(init));
+    const code = await Promise.race([exited, new Promise<'alive'>((ok) => setTimeout(() => ok('alive'), 3000))]);
+    const answered = /"id":1/.test(out);
+    if (code === 'alive') {
+      child.kill();
+      await exited;
+      return { code: null, answered, stderr };
+    }
+    return { code, answered, stderr };
+  }
+
+  for (const [what, bytes, reason] of [
+    ['Content-Length: abc', 'Content-Length: abc\r\n\r\n{}', /Content-Length "abc" is not a byte count/],
+    ['a negative Content-Length', 'Content-Length: -5\r\n\r\n{}', /Content-Length "-5" is not a byte count/],
+    ['no Content-Length', 'Content-Type: application/vscode-jsonrpc\r\n\r\n{}', /a frame without a Content-Length header/],
+    ['a Content-Length larger than the body', 'Content-Length: 500\r\n\r\n{"jsonrpc":"2.0"}', /Content-Length 500 is larger than the message/],
+  ] as const) {
+    test(`${what}: the server exits with the reason on stderr instead of going deaf`, async () => {
+      const r = await send(bytes);
+      assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+      assert.match(r.stderr, reason);
+      assert.match(r.stderr, /Exiting so the client can restart the server/);
+    });
+  }
+
+  test('a well-framed body that is not JSON is answered with an error and the server keeps listening', async () => {
+    const r = await send(frame('xx'));
+    assert.equal(r.code, null, r.stderr);
+    assert.equal(r.answered, true);
+  });
+});
