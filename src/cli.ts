@@ -6,6 +6,7 @@ import * as openTask from './cli/openTask';
 import * as parseLog from './cli/parseLog';
 import * as run from './cli/run';
 import * as compare from './cli/compare';
+import * as agent from './cli/agent';
 
 const commands: Record<string, Command> = {
   tasks: tasks.command,
@@ -14,6 +15,7 @@ const commands: Record<string, Command> = {
   run: run.command,
   cancel: run.cancelCommand,
   compare: compare.command,
+  agent: agent.command,
 };
 
 function usage(): string {

@@ -10,6 +10,7 @@ import * as readline from 'node:readline';
 import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
 import { parseTargets, type Target } from '../core/remote/targets';
+import { preRunCheck } from '../core/rules/preRun';
 import { RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
@@ -58,7 +59,7 @@ interface CommonOpts {
   timeLimitMinutes?: number;
 }
 
-function manager(o: CommonOpts, targets: Target[]): RunManager {
+export function manager(o: CommonOpts, targets: Target[]): RunManager {
   return new RunManager({
     targets: () => targets,
     connect: (t) =>
@@ -92,28 +93,35 @@ function describeEnd(m: RunMeta, store: RunStore): string {
   return lines.join('\n') + '\n';
 }
 
-const commonOptions = {
+export const commonOptions = {
   'task-dir': { type: 'string' },
   'targets-file': { type: 'string' },
   'ssh-config': { type: 'string' },
   'accept-new-host-key': { type: 'boolean' },
 } as const;
 
-function taskDirOf(v: string | undefined): string {
+export function taskDirOf(v: string | undefined): string {
   const dir = path.resolve(v ?? '.');
   if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir} (pass --task-dir)`);
   return dir;
 }
 
 export const command: Command = {
-  usage: '--target NAME [--task-dir DIR] [--targets-file JSON] [--ssh-config FILE] [--time-limit MINUTES] [--accept-new-host-key]',
+  usage: '--target NAME [--task-dir DIR] [--targets-file JSON] [--ssh-config FILE] [--time-limit MINUTES] [--accept-new-host-key] [--ignore-rules]',
   summary: "Run the task's train_gpt2.py on a target, streaming its output; Ctrl-C detaches (the run goes on). Exit 0 when it finished.",
   run: async (args) => {
-    const { values } = parse(args, { ...commonOptions, target: { type: 'string' }, 'time-limit': { type: 'string' } });
+    const { values } = parse(args, { ...commonOptions, target: { type: 'string' }, 'time-limit': { type: 'string' }, 'ignore-rules': { type: 'boolean' } });
     if (!values.target) throw new CliError('--target NAME is required', EXIT.usage);
     const timeLimit = values['time-limit'] === undefined ? 60 : Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError('--time-limit must be a positive number of minutes', EXIT.usage);
     const taskDir = taskDirOf(values['task-dir']);
+    // The benchmark rules, as the editor checks them before a run (core/rules/preRun.ts).
+    const check = await preRunCheck(taskDir, { python: process.env.SPEEDRUN_PYTHON });
+    if (check.errors.length) {
+      process.stderr.write(`${check.details}\n`);
+      if (!values['ignore-rules']) throw new CliError(`${check.summary} Fix it, or pass --ignore-rules to run it anyway.`);
+      process.stderr.write(`[speedrun] ${check.summary} Running it anyway (--ignore-rules).\n`);
+    }
     const { targets, source } = loadTargets(taskDir, values['targets-file']);
     if (!targets.some((t) => t.name === values.target)) {
       throw new CliError(`no target '${values.target}' in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openTask } from '../../src/core/benchmark/openTask';
-import type { TextEditLike } from '../../src/core/agent/rules';
+import type { TextEditLike } from '../../src/core/rules';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const FIXTURE = path.join(REPO, 'test/fixtures/benchmark');

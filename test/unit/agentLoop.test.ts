@@ -5,7 +5,7 @@ import { OpenAIBackend } from '../../src/core/agent/backends/openai';
 import { ReplayBackend, diffToBlocks, loadGroundTruthDiff } from '../../src/core/agent/backends/replay';
 import { ForbiddenHintError, assertAgentLevel, loadAgentHints } from '../../src/core/agent/hints';
 import { type AgentHost, AgentLoop, type LoopOptions } from '../../src/core/agent/loop';
-import { checkScript } from '../../src/core/agent/rules';
+import { checkScript } from '../../src/core/rules';
 import type { AgentEventBody, RunOutcome } from '../../src/core/agent/types';
 import { readTaskFile } from '../../src/core/benchmark/openTask';
 import type { TaskFile } from '../../src/core/benchmark/types';

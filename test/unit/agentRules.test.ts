@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { checkRules, checkScript, describeViolations, type RuleId, type Violation } from '../../src/core/agent/rules';
-import { fallbackCheck } from '../../src/core/agent/pySyntax';
+import { checkRules, checkScript, describeViolations, type RuleId, type Violation } from '../../src/core/rules';
+import { fallbackCheck } from '../../src/core/rules/syntax';
 import { applyEdits, mutate, recordScript } from './agentHelpers';
 
 // Record 12 of our fixture clone is the starting script; each test breaks one rule in a copy of it.

@@ -85,7 +85,7 @@ suite('agent tools (core)', () => {
       readScript: () => 'print("hello")\n',
       runs: { ...host(taskDir, []).runs, start: async () => ((asked = true), {} as RunMeta) },
     });
-    await rejects(callTool(h, 'start_run', {}), /^Not started: train_gpt2.py breaks \d+ rules/);
+    await rejects(callTool(h, 'start_run', {}), /^Not started: train_gpt2.py breaks \d+ benchmark rules/);
     assert.equal(asked, false);
   });
 

@@ -2,24 +2,21 @@
 // run reports back to it. Shared by the loop (core), the language server that hosts it and the VS Code client.
 import type { FinalResult, RunError } from '../logs/types';
 import type { RunState } from '../runs/types';
-import type { RuleId } from './rules';
+import type { RuleId } from '../rules';
+import type { Budget } from './budget';
 
 /** Hint levels an agent may be given. Level 0 (the ground-truth diff) is never one of them. */
 export type AgentHintLevel = 1 | 2 | 3;
 export const AGENT_HINT_LEVELS: readonly AgentHintLevel[] = [1, 2, 3];
 
-export interface Budget {
-  /** Turns: one proposal, its review and at most one run each. */
-  iterations: number;
-  runs: number;
-  /** Prompt + completion tokens over the whole session. */
-  tokens: number;
-}
+export type { Budget } from './budget';
 
 export type BackendConfig =
   | { kind: 'openai'; baseUrl: string; model: string; temperature?: number }
   | { kind: 'vscode-lm'; selector: { id?: string; vendor?: string; family?: string }; label: string }
-  | { kind: 'replay' };
+  | { kind: 'replay' }
+  /** An ACP agent process (Claude Code's adapter, `gemini --acp`, ...): `command` as the user configured it. */
+  | { kind: 'acp'; command: string; label?: string };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';

@@ -5,13 +5,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { getTask, listHints, loadManifest, scriptPath } from '../benchmark/catalog';
+import { getTask, listHints, loadManifest } from '../benchmark/catalog';
 import { validateClone, BenchmarkLayoutError } from '../benchmark/clone';
 import { readTaskFile, renderTaskBrief, SCRIPT_NAME } from '../benchmark/openTask';
 import type { TaskFile } from '../benchmark/types';
 import { compareTask, CompareError } from '../compare/load';
 import { loadAgentHints } from '../agent/hints';
-import { checkScript, RULE_TEXT } from '../agent/rules';
+import { checkScript, RULE_TEXT } from '../rules';
+import { preRunCheck, readBaseline } from '../rules/preRun';
 import { AGENT_HINT_LEVELS, type AgentHintLevel } from '../agent/types';
 import { CONSOLE, RunStore } from '../runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../runs/types';
@@ -87,15 +88,8 @@ function script(host: ToolHost, taskDir: string): string {
   }
 }
 
-/** Record i's script, the baseline some rules compare against; undefined when the clone is not readable. */
-function baseline(task: TaskFile): string | undefined {
-  if (!task.benchmarkPath) return undefined;
-  try {
-    return fs.readFileSync(scriptPath(task.benchmarkPath, task.fromRecord), 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+/** The interpreter for the syntax check (as the language server: SPEEDRUN_PYTHON, else python3). */
+const python = () => process.env.SPEEDRUN_PYTHON || undefined;
 
 /** What an agent needs to know about a run; no remote paths. */
 export function runSummary(m: RunMeta, logBytes?: number) {
@@ -245,10 +239,10 @@ export const TOOLS = [
     },
     readOnly: true,
     async run(host, args) {
-      const { taskDir, task } = resolveTaskDir(host, args.taskDir);
+      const { taskDir } = resolveTaskDir(host, args.taskDir);
       const text = args.text ?? script(host, taskDir);
-      const base = baseline(task);
-      const report = await checkScript(text, base, { python: process.env.SPEEDRUN_PYTHON || undefined });
+      const base = readBaseline(taskDir);
+      const report = await checkScript(text, 'text' in base ? base.text : undefined, { python: python() });
       return {
         ok: !report.violations.some((v) => v.severity === 'error'),
         violations: report.violations.map((v) => ({
@@ -260,7 +254,7 @@ export const TOOLS = [
           fix: v.fix?.title ?? null,
         })),
         syntaxMethod: report.syntaxMethod,
-        comparedWithBaseline: base !== undefined,
+        comparedWithBaseline: 'text' in base,
       };
     },
   }),
@@ -275,16 +269,9 @@ export const TOOLS = [
     },
     readOnly: false,
     async run(host, args) {
-      const { taskDir, task } = resolveTaskDir(host, args.taskDir);
-      const text = script(host, taskDir);
-      const report = await checkScript(text, baseline(task), { python: process.env.SPEEDRUN_PYTHON || undefined });
-      const errors = report.violations.filter((v) => v.severity === 'error');
-      if (errors.length) {
-        throw new ToolError(
-          `Not started: train_gpt2.py breaks ${errors.length === 1 ? 'a rule' : `${errors.length} rules`}, so the run would not count. ` +
-            errors.map((v) => `line ${v.range.start.line + 1}: ${v.message}`).join(' '),
-        );
-      }
+      const { taskDir } = resolveTaskDir(host, args.taskDir);
+      const pre = await preRunCheck(taskDir, { script: script(host, taskDir), python: python() });
+      if (pre.errors.length) throw new ToolError(`Not started: ${pre.summary}\n${pre.details}`);
       const meta = await host.runs.start(taskDir, args.target);
       return runSummary(meta);
     },
