@@ -10,6 +10,8 @@ import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { shellQuote } from '../../src/core/remote/shell';
+import type { AgentEvent } from '../../src/core/agent/types';
+import type { AgentApi } from '../../src/vscode/agent/agentController';
 import type { AgentsApi } from '../../src/vscode/agents';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { makeShards } from '../support/runFixture';
@@ -42,13 +44,14 @@ function answerLines(): string[] {
 suite('agents from the ecosystem in VS Code', function () {
   this.timeout(120_000);
   let agents: AgentsApi;
+  let agent: AgentApi;
   let runs: Runs;
   let taskDir: string;
   const box = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-agents-box-'));
 
   suiteSetup(async () => {
-    const api = (await vscode.extensions.getExtension(EXT)!.activate()) as { workspace: Workspace; runs: Runs; agents: AgentsApi };
-    ({ agents, runs } = api);
+    const api = (await vscode.extensions.getExtension(EXT)!.activate()) as { workspace: Workspace; runs: Runs; agents: AgentsApi; agent: AgentApi };
+    ({ agents, runs, agent } = api);
     const opened = new Promise<void>((resolve) => {
       const sub = api.workspace.onDidChange((ctx) => ctx && (sub.dispose(), resolve()));
     });
@@ -160,6 +163,64 @@ suite('agents from the ecosystem in VS Code', function () {
     } finally {
       await client.close();
     }
+  });
+
+  test("an ACP agent's permission question opens its diff beside the editor and maps the answer to the agent's option", async () => {
+    const q = {
+      turn: 3, title: 'Edit train_gpt2.py', kind: 'edit',
+      diff: { path: '/x/train_gpt2.py', oldText: 'a = 1\n', newText: 'a = 2\n' },
+      options: [{ optionId: 'ok-1', name: 'Allow', kind: 'allow_once' as const }, { optionId: 'no-1', name: 'Reject', kind: 'reject_once' as const }],
+    };
+    const asked: string[][] = [];
+    const r = await agents.askAcpPermission(q, async (message, _detail, choices) => (asked.push([message, ...choices]), 'Reject'));
+    assert.deepEqual(r, { optionId: 'no-1' });
+    assert.deepEqual(asked, [['The agent asks to: Edit train_gpt2.py', 'Allow', 'Reject']]);
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === 'speedrun-acp');
+    assert.ok(tab, 'the proposed change is open as a diff');
+    assert.match(tab.label, /train_gpt2\.py: the agent's proposed change \(turn 3\)/);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.equal((await vscode.workspace.openTextDocument(input.modified)).getText(), 'a = 2\n');
+    assert.equal((await vscode.workspace.openTextDocument(input.original)).getText(), 'a = 1\n');
+    assert.equal((await agents.askAcpPermission(q, async () => undefined)).optionId, undefined, 'dismissed');
+    await vscode.window.tabGroups.close(vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === 'speedrun-acp'));
+  });
+
+  test('an ACP agent works a turn in the editor: it reads the unsaved document, its edit lands in it, reads outside the task are refused', async function () {
+    this.timeout(120_000);
+    assert.equal(await agent.clientReady(), true);
+    await vscode.workspace.getConfiguration('speedrun.agent').update('autoAccept', true, vscode.ConfigurationTarget.Global);
+    const doc = await vscode.workspace.openTextDocument(path.join(taskDir, 'train_gpt2.py'));
+    await vscode.window.showTextDocument(doc);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, doc.positionAt(doc.getText().length), '\n# edited in the editor, not saved\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const log = path.join(box, 'acp.jsonl');
+    const command = ['env', `FAKE_ACP_LOG=${log}`, `FAKE_ACP_OUTSIDE=${path.join(box, 'data', 'fineweb_val_000000.bin')}`, process.execPath, path.join(REPO, 'out/test/support/fakeAcpAgent.js')]
+      .map((w) => shellQuote(w)).join(' ');
+    const events: AgentEvent[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const sub = agent.onDidEvent((e) => {
+        events.push(e);
+        if (e.type === 'end') (sub.dispose(), resolve());
+      });
+    });
+    const started = await vscode.commands.executeCommand<{ sessionId: string } | undefined>('speedrun.startAgent', {
+      backend: { kind: 'acp', command }, hintLevels: [], target: 'sim', budget: { iterations: 1, runs: 1, tokens: 1_000_000 },
+    });
+    assert.ok(started?.sessionId, 'the session started');
+    await ended;
+    const steps = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: string; detail: any });
+    const step = (name: string) => steps.find((x) => x.step === name)?.detail;
+    assert.equal(step('read').marker, true, 'fs/read_text_file answered from the open document');
+    assert.match(step('outside-read'), /outside the task folder/);
+    assert.deepEqual(step('permission'), { outcome: 'selected', optionId: 'yes' }, 'auto-accept answers edits with allow');
+    assert.match(doc.getText(), /num_iterations : int = 28/);
+    assert.match(doc.getText(), /# edited in the editor, not saved/);
+    const kinds = events.map((e) => e.type);
+    assert.ok(kinds.includes('edit') && kinds.includes('run-end'), kinds.join(' '));
+    assert.ok(events.some((e) => e.type === 'note' && /^plan:/.test(e.text)));
+    assert.ok(events.some((e) => e.type === 'response' && /Lowered num_iterations to 28/.test(e.text)));
+    await vscode.workspace.getConfiguration('speedrun.agent').update('autoAccept', false, vscode.ConfigurationTarget.Global);
   });
 
   suite('@speedrun chat participant', () => {

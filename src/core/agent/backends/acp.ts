@@ -61,8 +61,14 @@ export function splitCommand(line: string): string[] {
   return words;
 }
 
-/** Kinds of tool call a headless session (no one to ask) lets the agent make. Our fs and terminal methods enforce the rest. */
-const HEADLESS_ALLOWED = new Set(['read', 'edit', 'search', 'think', 'switch_mode']);
+/** Kinds of tool call an unattended session (no one to ask) lets the agent make. Our fs and terminal methods enforce the rest. */
+const UNATTENDED_ALLOWED = new Set(['read', 'edit', 'search', 'think', 'switch_mode']);
+
+/** The answer when no one is asked (headless, or auto-accept in the editor): allow once by kind, else reject once. */
+export function unattendedChoice(q: Pick<PermissionQuestion, 'kind' | 'options'>): string | undefined {
+  const pick = (k: string) => q.options.find((o) => o.kind === `${k}_once`) ?? q.options.find((o) => o.kind.startsWith(k));
+  return pick(UNATTENDED_ALLOWED.has(q.kind) ? 'allow' : 'reject')?.optionId;
+}
 
 /** A terminal command that runs the task's script, e.g. `torchrun --standalone --nproc_per_node=8 train_gpt2.py`. */
 export function runsScript(command: string, args: readonly string[] = []): boolean {
@@ -199,11 +205,7 @@ export class AcpBackend implements AgentBackend {
           diff: diff ? { path: diff.path, oldText: diff.oldText ?? '', newText: diff.newText } : undefined,
           options: params.options.map((o) => ({ optionId: o.optionId, name: o.name, kind: o.kind })),
         };
-        const allow = params.options.find((o) => o.kind === 'allow_once') ?? params.options.find((o) => o.kind.startsWith('allow'));
-        const reject = params.options.find((o) => o.kind === 'reject_once') ?? params.options.find((o) => o.kind.startsWith('reject'));
-        let chosen: string | undefined;
-        if (this.o.hooks?.askPermission) chosen = await this.o.hooks.askPermission(q, signal);
-        else chosen = (HEADLESS_ALLOWED.has(q.kind) ? allow : reject)?.optionId;
+        const chosen = this.o.hooks?.askPermission ? await this.o.hooks.askPermission(q, signal) : unattendedChoice(q);
         const name = params.options.find((o) => o.optionId === chosen)?.name ?? 'dismissed';
         t.ctx.host.emit({ type: 'note', turn: t.input.turn, text: `permission: ${q.title} (${q.kind}) → ${name}` });
         return chosen ? { outcome: { outcome: 'selected', optionId: chosen } } : { outcome: { outcome: 'cancelled' } };
@@ -384,7 +386,7 @@ export function turnPrompt(ctx: TurnContext, input: ProposeInput): string {
   return parts.join('\n');
 }
 
-/** The registry entry; a face passes its hooks (the editor asks the user; headless uses HEADLESS_ALLOWED). */
+/** The registry entry; a face passes its hooks (the editor asks the user; headless answers with unattendedChoice). */
 export function acpFactory(hooks?: AcpHooks): BackendFactory<'acp'> {
   return {
     kind: 'acp',
