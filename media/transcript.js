@@ -42,6 +42,8 @@
   }
 
   const secs = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
+  /** "1 turn", "2 turns" */
+  const count = (/** @type {number} */ n, /** @type {string} */ word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const time = (/** @type {string} */ iso) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
   function scheduleRender() {
@@ -99,7 +101,7 @@
       summary.append(el('span', 'meta', ` · ${s.backend}`));
       if (s.replay) summary.append(el('span', 'badge replay', 'Replay of the ground truth (level 0): not a model'));
       else summary.append(el('span', 'meta', ` · hints: ${s.hintLevels.length ? s.hintLevels.map((/** @type {number} */ l) => `level ${l}`).join(' + ') : 'none'}`));
-      summary.append(el('span', 'meta', ` · target ${s.target ?? '(asked at run time)'} · budget ${s.budget.iterations} turns, ${s.budget.runs} runs, ${s.budget.tokens.toLocaleString()} tokens`));
+      summary.append(el('span', 'meta', ` · target ${s.target ?? '(asked at run time)'} · budget ${count(s.budget.iterations, 'turn')}, ${count(s.budget.runs, 'run')}, ${s.budget.tokens.toLocaleString()} tokens`));
     }
     summary.append(el('span', `badge ${end ? 'done' : 'live'}`, end ? 'ended' : 'running'));
     box.append(summary);
@@ -197,7 +199,7 @@
         case 'end': {
           const f = el('footer', 'end');
           const best = e.best ? `best attempt: turn ${e.best.turn}, ${secs(e.best.trainTimeMs)} at val loss ${e.best.valLoss.toFixed(4)}` : 'no attempt beat the starting script';
-          f.textContent = `Ended (${e.reason}) · ${best} · ${e.turns} turns, ${e.runs} runs, ${e.tokensUsed.toLocaleString()} tokens`;
+          f.textContent = `Ended (${e.reason}) · ${best} · ${count(e.turns, 'turn')}, ${count(e.runs, 'run')}, ${e.tokensUsed.toLocaleString()} tokens`;
           box.append(f);
           break;
         }
