@@ -180,11 +180,12 @@ export const command: Command = {
     };
 
     const store = new RunStore(taskDir);
-    const run = async (turn: number, signal: AbortSignal): Promise<RunOutcome> => {
+    // Each run gets the turn's script, so a strategy may run a round of attempts at once.
+    const run = async (turn: number, signal: AbortSignal, script: string): Promise<RunOutcome> => {
       if (!m || !target) return { state: 'not-started', message: 'runs are off for this session (--no-run)' };
       let meta;
       try {
-        meta = m.enqueue({ taskDir, target, origin: 'agent' });
+        meta = m.enqueue({ taskDir, target, origin: 'agent', script });
       } catch (e) {
         return { state: 'not-started', message: (e as Error).message };
       }

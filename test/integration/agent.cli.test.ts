@@ -82,6 +82,8 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     const runs = new RunStore(taskDir).list();
     assert.deepEqual(runs.map((m) => [m.origin, m.state]).sort(), [['agent', 'finished'], ['agent', 'finished']]);
     assert.equal(end.best?.runId, ends[0].outcome.runId);
+    const ranSteps = ends.map((e) => /num_iterations : int = (\d+)/.exec(fs.readFileSync(path.join(new RunStore(taskDir).dir(e.outcome.runId!), 'train_gpt2.py'), 'utf8'))![1]);
+    assert.deepEqual(ranSteps, ['1700', '1800'], "each run's snapshot is its turn's script");
     // The best attempt (1700 steps) is what the file holds; the checkpoints hold the script before each turn.
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1700 #/);
     const cps = listCheckpoints(taskDir);
