@@ -223,6 +223,8 @@ export const command: Command = {
       );
       if (fs.existsSync(transcriptPath(taskDir))) process.stderr.write(`[agent] transcript: ${transcriptPath(taskDir)} (session ${sessionId})\n`);
     }
+    // Everything written reaches a slow reader on a pipe before the process ends.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     return endReason.startsWith('error:') || endReason.startsWith('stopped') ? EXIT.failed : EXIT.ok;
   },
 };

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { listCheckpoints, readCheckpoint } from '../../src/core/agent/checkpoints';
 import { readTranscript } from '../../src/core/agent/transcript';
 import type { AgentEvent } from '../../src/core/agent/types';
+import { shellQuote } from '../../src/core/remote/shell';
 import { RunStore } from '../../src/core/runs/store';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';
@@ -107,6 +108,22 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     assert.match(r.stderr, /ended \(iteration budget used \(1\)\) · 1 turn · 0 runs/);
     assert.equal(fs.existsSync(path.join(taskDir, '.speedrun/runs')), false, 'no run was made');
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1750 #/);
+  });
+
+  test('--json reaches a slow reader on a pipe whole (hundreds of KB of events)', async () => {
+    const taskDir = makeTaskDir(12);
+    let n = 0;
+    fake = await startFakeOpenAI({ respond: () => ({ content: setSteps(1875 - 10 * n, 1875 - 10 * ++n) }) });
+    const argv = [process.execPath, CLI, 'agent', '--task-dir', taskDir, '--base-url', fake.baseUrl, '--model', 'fake', '--max-turns', '8', '--no-run', '--json'];
+    const p = spawn('sh', ['-c', `${argv.map(shellQuote).join(' ')} | (sleep 2; cat)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    assert.equal(await new Promise((ok) => p.on('close', ok)), 0);
+    const lines = out.trimEnd().split('\n');
+    assert.ok(out.length > 200_000, `${out.length} bytes`);
+    const events = lines.map((l) => JSON.parse(l) as AgentEvent);
+    assert.equal(events.at(-1)?.type, 'end');
+    assert.equal(events.length, readTranscript(taskDir).length);
   });
 
   test('bad input: one sentence and a usage/bad-input exit code, nothing started', async () => {
