@@ -82,7 +82,7 @@ suite('agent loop against a fake OpenAI-compatible server', function () {
     await loop(host, { budget: { iterations: 1, runs: 5, tokens: 1_000_000 } }).run();
     const fixRequest = fake.requests[1].body.messages![3].content;
     assert.match(fixRequest, /No block was applied/);
-    assert.match(fixRequest, /First difference at line \d+: the file has "    num_iterations : int = 1875 # optimizer steps", the SEARCH part has "    num_iterations : int = 1900 # optimizer steps"/);
+    assert.match(fixRequest, /First difference at line \d+: the file has " {4}num_iterations : int = 1875 # optimizer steps", the SEARCH part has " {4}num_iterations : int = 1900 # optimizer steps"/);
     assert.deepEqual(host.ran.map(steps), [1750]);
     assert.deepEqual(host.of('edit').map((e) => e.applied), [[], [1]]);
   });
