@@ -17,28 +17,28 @@ import { type AgentEvent, type AgentEventBody, type BackendConfig, DEFAULT_BUDGE
 import { readTaskFile } from '../core/benchmark/openTask';
 import { plural } from '../core/format';
 import { RunStore } from '../core/runs/store';
-import { CliError, EXIT, parse, type Command } from './common';
-import { commonOptions, loadTargets, manager, taskDirOf } from './run';
+import { CliError, EXIT, JSON_OUT, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
+import { commonOptions, loadTargets, manager, pickTarget, taskDirOf } from './run';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const DEFAULT_MODEL = 'o3-mini';
 
 const options = {
   ...commonOptions,
-  backend: { type: 'string' },
-  'agent-command': { type: 'string' },
-  'base-url': { type: 'string' },
-  model: { type: 'string' },
-  'hint-level': { type: 'string', multiple: true },
-  'max-turns': { type: 'string' },
-  'max-runs': { type: 'string' },
-  'max-tokens': { type: 'string' },
-  strategy: { type: 'string' },
-  target: { type: 'string' },
-  'time-limit': { type: 'string' },
-  'no-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
+  backend: { type: 'string', value: 'KIND', description: 'what proposes the changes: openai (any OpenAI-compatible endpoint), acp (an ACP agent), replay (the ground truth, not a model)', default: 'openai' },
+  'agent-command': { type: 'string', value: 'CMD', description: 'the ACP agent to start (--backend acp), e.g. "gemini --acp"' },
+  'base-url': { type: 'string', value: 'URL', description: 'the OpenAI-compatible endpoint', defaultText: `$SPEEDRUN_AGENT_BASE_URL, $OPENAI_BASE_URL, else ${DEFAULT_BASE_URL}` },
+  model: { type: 'string', value: 'NAME', description: 'the model to ask', defaultText: `$SPEEDRUN_AGENT_MODEL, else ${DEFAULT_MODEL}` },
+  'hint-level': { type: 'string', value: 'L', description: 'hint levels the agent may read: 1, 2, 3 or a list like 1,3 (level 0, the answer, never)', defaultText: 'none' },
+  'max-turns': { type: 'string', value: 'N', description: 'turns (one proposal and at most one run each)', default: String(DEFAULT_BUDGET.iterations) },
+  'max-runs': { type: 'string', value: 'N', description: 'runs over the session', defaultText: '--max-turns' },
+  'max-tokens': { type: 'string', value: 'N', description: 'prompt + completion tokens over the session', default: String(DEFAULT_BUDGET.tokens) },
+  strategy: { type: 'string', value: 'NAME', description: `how turns are chosen: ${strategyNames().join(', ')}`, default: 'sequential' },
+  target: { type: 'string', value: 'NAME', description: 'the target the attempts run on', defaultText: 'the only target, when exactly one is configured' },
+  'time-limit': { type: 'string', value: 'MINUTES', description: 'stop each run after this long', default: '60' },
+  'no-run': { type: 'boolean', description: 'propose and check rules, but start no run (no GPU time)' },
+  json: { ...JSON_OUT, description: 'print the transcript events as JSON lines instead of text' },
+} as const satisfies Record<string, OptionSpec>;
 
 function count(v: string | undefined, flag: string, fallback: number): number {
   if (v === undefined) return fallback;
@@ -46,9 +46,9 @@ function count(v: string | undefined, flag: string, fallback: number): number {
   return Number(v);
 }
 
-/** `--hint-level 1 --hint-level 3` or `--hint-level 1,3`; level 0 is refused. */
-function hintLevels(values: string[] | undefined): number[] {
-  const levels = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+/** `--hint-level 2` or `--hint-level 1,3`; level 0 is refused. */
+function hintLevels(value: string | undefined): number[] {
+  const levels = (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   for (const l of levels) {
     if (l === '0') throw new CliError('hint level 0 is the answer (the ground-truth diff) and is never given to an agent; use 1, 2 or 3', EXIT.usage);
     if (!['1', '2', '3'].includes(l)) throw new CliError(`--hint-level must be 1, 2 or 3 (got '${l}')`, EXIT.usage);
@@ -109,23 +109,28 @@ function describe(e: AgentEventBody): string | undefined {
   }
 }
 
-export const command: Command = {
-  usage:
-    '[--task-dir DIR] [--backend openai|acp|replay] [--agent-command CMD] [--base-url URL] [--model NAME] [--hint-level L]... ' +
-    '[--max-turns N] [--max-runs N] [--max-tokens N] [--strategy NAME] [--target NAME] [--no-run] [--json] [--targets-file JSON] [--ssh-config FILE] [--time-limit MINUTES] [--accept-new-host-key]',
-  summary:
-    "Let the agent work the task without VS Code: turns of propose, rules, run, summarise; the best valid attempt is left in train_gpt2.py. " +
-    'Key from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY. --json prints the transcript events as JSON lines. Exit 0 when the session ended without an error.',
-  run: async (args) => {
-    const { values } = parse(args, options);
+export const command = defineCommand({
+  name: 'agent',
+  summary: 'Let the agent work the task without VS Code: turns of propose, rules, run, summarise; the best valid attempt is left in train_gpt2.py.',
+  options,
+  notes: [
+    'The key comes from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY, never from the command line. Every turn is accepted (no one is there to review it); a change that breaks a benchmark rule still goes back to the model before any run.',
+    'Checkpoints (.speedrun/checkpoints/), the transcript (.speedrun/agent/transcript.jsonl) and the runs (.speedrun/runs/) are written as the editor writes them. --json prints the transcript events as JSON lines on stdout.',
+    'Exit codes: 0 the session ended on its budget or the replay ran out, 1 it ended with an error or Ctrl-C, 2 usage, 3 bad input.',
+  ],
+  examples: [
+    'SPEEDRUN_AGENT_API_KEY=sk-... speedrun agent --model o3-mini --hint-level 2 --max-turns 3 --target h100',
+    'speedrun agent --backend replay --target simulated-h100 --json > transcript.jsonl',
+  ],
+  run: async ({ values }) => {
     const taskDir = taskDirOf(values['task-dir']);
     let task;
     try {
       task = readTaskFile(taskDir);
     } catch (e) {
-      throw new CliError(`${(e as Error).message} (open one with: speedrun open-task)`);
+      throw new CliError((e as Error).message);
     }
-    const backend = backendConfig(values.backend ?? 'openai', values);
+    const backend = backendConfig(values.backend, values);
     const turns = count(values['max-turns'], '--max-turns', DEFAULT_BUDGET.iterations);
     const budget = {
       iterations: turns,
@@ -133,21 +138,17 @@ export const command: Command = {
       tokens: count(values['max-tokens'], '--max-tokens', DEFAULT_BUDGET.tokens),
     };
     const timeLimit = count(values['time-limit'], '--time-limit', 60);
-    const strategy = values.strategy === undefined ? undefined : createStrategy(values.strategy);
-    if (values.strategy !== undefined && !strategy) throw new CliError(`--strategy must be one of ${strategyNames().join(', ')} (got '${values.strategy}')`, EXIT.usage);
+    const strategy = createStrategy(values.strategy);
+    if (!strategy) throw new CliError(`--strategy must be one of ${strategyNames().join(', ')} (got '${values.strategy}')`, EXIT.usage);
     const noRun = !!values['no-run'];
 
     // Runs: the same engine and targets as `speedrun run`.
-    let target = values.target;
+    let target: string | undefined;
     let m: ReturnType<typeof manager> | undefined;
     if (!noRun) {
-      const { targets, source } = loadTargets(taskDir, values['targets-file']);
-      if (!target) {
-        if (targets.length !== 1) throw new CliError(`pass --target NAME (${source} has ${targets.map((t) => t.name).join(', ') || 'no targets'}), or --no-run`, EXIT.usage);
-        target = targets[0].name;
-      }
-      if (!targets.some((t) => t.name === target)) throw new CliError(`no target '${target}' in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
-      m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, targets);
+      const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
+      target = pickTarget(loaded, values.target).name;
+      m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
     }
 
     let built: ReturnType<typeof buildSession>;
@@ -168,23 +169,24 @@ export const command: Command = {
       const e = { ...body, sessionId, at: new Date().toISOString() } as AgentEvent;
       try {
         appendEvent(taskDir, e);
-      } catch (err) {
-        if (!failed) process.stderr.write(`speedrun agent: cannot write the transcript: ${(err as Error).message}\n`);
+      } catch (e2) {
+        if (!failed) err(`speedrun agent: cannot write the transcript: ${(e2 as Error).message}\n`);
         failed = true;
       }
-      if (values.json) process.stdout.write(JSON.stringify(e) + '\n');
+      if (values.json) out(JSON.stringify(e) + '\n');
       else {
         const line = describe(body);
-        if (line) process.stderr.write(`[agent] ${line}\n`);
+        if (line) err(`[agent] ${line}\n`);
       }
     };
 
     const store = new RunStore(taskDir);
-    const run = async (turn: number, signal: AbortSignal): Promise<RunOutcome> => {
+    // Each run gets the turn's script, so a strategy may run a round of attempts at once.
+    const run = async (turn: number, signal: AbortSignal, script: string): Promise<RunOutcome> => {
       if (!m || !target) return { state: 'not-started', message: 'runs are off for this session (--no-run)' };
       let meta;
       try {
-        meta = m.enqueue({ taskDir, target, origin: 'agent' });
+        meta = m.enqueue({ taskDir, target, origin: 'agent', script });
       } catch (e) {
         return { state: 'not-started', message: (e as Error).message };
       }
@@ -201,9 +203,9 @@ export const command: Command = {
     const host = fileHost({ taskDir, sessionId, emit, run, python: process.env.SPEEDRUN_PYTHON });
     const loop = new AgentLoop(host, built.options);
     const stop = () => {
-      process.stderr.write('\n[agent] stopping (Ctrl-C again to leave at once)\n');
+      err('\n[agent] stopping (Ctrl-C again to leave at once)\n');
       loop.stop('stopped by the user (Ctrl-C)');
-      process.once('SIGINT', () => process.exit(EXIT.failed));
+      process.once('SIGINT', () => void exitAfterFlush(EXIT.failed));
     };
     process.once('SIGINT', stop);
     emit(built.opening);
@@ -215,13 +217,13 @@ export const command: Command = {
       m?.dispose();
     }
     if (!values.json) {
-      process.stdout.write(
+      out(
         best
           ? `best attempt: turn ${best.turn}, ${seconds(best.trainTimeMs)} at val loss ${best.valLoss.toFixed(4)}${best.runId ? ` (run ${best.runId})` : ''}; left in ${path.join(taskDir, 'train_gpt2.py')}\n`
           : 'no valid attempt beat the starting point\n',
       );
-      if (fs.existsSync(transcriptPath(taskDir))) process.stderr.write(`[agent] transcript: ${transcriptPath(taskDir)} (session ${sessionId})\n`);
+      if (fs.existsSync(transcriptPath(taskDir))) err(`[agent] transcript: ${transcriptPath(taskDir)} (session ${sessionId})\n`);
     }
     return endReason.startsWith('error:') || endReason.startsWith('stopped') ? EXIT.failed : EXIT.ok;
   },
-};
+});

@@ -9,11 +9,11 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AGENT_HINT_LEVELS, type AgentHintLevel } from '../core/agent/types';
 import { connectTarget } from '../core/remote/connect';
+import { loadTargetFiles } from '../core/remote/targetFiles';
 import { parseTargets, type Target } from '../core/remote/targets';
 import { RunManager } from '../core/runs/manager';
 import { managerRuns } from '../core/tools/managerRuns';
 import { TOOLS, ToolError, type ToolHost, type ToolSpec } from '../core/tools/tools';
-import { loadTargets } from '../cli/run';
 
 const INSTRUCTIONS =
   'Speedrun Workbench: tasks of the Automated LLM Speedrunning Benchmark. Read the task with get_task, edit train_gpt2.py in the task folder, ' +
@@ -51,8 +51,8 @@ Serves the Speedrun Workbench tools over MCP on stdin/stdout.
   --task-dir DIR       the task a call without taskDir means (default: the current folder, if it is a task folder)
   --benchmark DIR      your llm-speedrunner clone, for list_tasks (default: $SPEEDRUN_BENCHMARK)
   --hint-levels L      hint levels agents may read: none (default) or a list of 1, 2, 3. Level 0 never.
-  --targets-file JSON  where runs go (default: as the CLI: $SPEEDRUN_TARGETS_FILE, <task>/.speedrun/targets.json,
-                       ~/.config/speedrun/targets.json); $SPEEDRUN_TARGETS_JSON may hold the list itself
+  --targets-file JSON  where runs go (default: as the CLI: $SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json;
+                       a task folder's own targets.json is not used); $SPEEDRUN_TARGETS_JSON may hold the list itself
   --ssh-config FILE    an ssh config file instead of ~/.ssh/config
 Unknown host keys are refused: connect once with ssh (or speedrun run --accept-new-host-key) first.
 `;
@@ -124,7 +124,10 @@ async function main(argv: string[]): Promise<void> {
       return list;
     }
     try {
-      return loadTargets(taskDir ?? process.cwd(), values['targets-file']).targets;
+      // A task folder's own targets.json is never used here: its `setup` would run on your box unasked.
+      const l = loadTargetFiles({ taskDir: taskDir ?? process.cwd(), file: values['targets-file'] });
+      l.warnings.forEach(log);
+      return l.targets;
     } catch (e) {
       throw new ToolError((e as Error).message);
     }

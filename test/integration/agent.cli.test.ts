@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { listCheckpoints, readCheckpoint } from '../../src/core/agent/checkpoints';
 import { readTranscript } from '../../src/core/agent/transcript';
 import type { AgentEvent } from '../../src/core/agent/types';
+import { shellQuote } from '../../src/core/remote/shell';
 import { RunStore } from '../../src/core/runs/store';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';
@@ -82,6 +83,8 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     const runs = new RunStore(taskDir).list();
     assert.deepEqual(runs.map((m) => [m.origin, m.state]).sort(), [['agent', 'finished'], ['agent', 'finished']]);
     assert.equal(end.best?.runId, ends[0].outcome.runId);
+    const ranSteps = ends.map((e) => /num_iterations : int = (\d+)/.exec(fs.readFileSync(path.join(new RunStore(taskDir).dir(e.outcome.runId!), 'train_gpt2.py'), 'utf8'))![1]);
+    assert.deepEqual(ranSteps, ['1700', '1800'], "each run's snapshot is its turn's script");
     // The best attempt (1700 steps) is what the file holds; the checkpoints hold the script before each turn.
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1700 #/);
     const cps = listCheckpoints(taskDir);
@@ -107,6 +110,22 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1750 #/);
   });
 
+  test('--json reaches a slow reader on a pipe whole (hundreds of KB of events)', async () => {
+    const taskDir = makeTaskDir(12);
+    let n = 0;
+    fake = await startFakeOpenAI({ respond: () => ({ content: setSteps(1875 - 10 * n, 1875 - 10 * ++n) }) });
+    const argv = [process.execPath, CLI, 'agent', '--task-dir', taskDir, '--base-url', fake.baseUrl, '--model', 'fake', '--max-turns', '8', '--no-run', '--json'];
+    const p = spawn('sh', ['-c', `${argv.map(shellQuote).join(' ')} | (sleep 2; cat)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    assert.equal(await new Promise((ok) => p.on('close', ok)), 0);
+    const lines = out.trimEnd().split('\n');
+    assert.ok(out.length > 200_000, `${out.length} bytes`);
+    const events = lines.map((l) => JSON.parse(l) as AgentEvent);
+    assert.equal(events.at(-1)?.type, 'end');
+    assert.equal(events.length, readTranscript(taskDir).length);
+  });
+
   test('bad input: one sentence and a usage/bad-input exit code, nothing started', async () => {
     const taskDir = makeTaskDir(12);
     const cases: [string[], number, RegExp][] = [
@@ -115,7 +134,7 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
       [['--backend', 'gpt', '--no-run'], 2, /--backend must be openai, acp or replay/],
       [['--backend', 'acp', '--no-run'], 2, /--backend acp needs --agent-command CMD/],
       [['--strategy', 'bogus', '--no-run'], 2, /--strategy must be one of sequential/],
-      [['--targets-file', path.join(taskDir, 'none.json')], 3, /no targets/],
+      [['--targets-file', path.join(taskDir, 'none.json')], 3, /cannot read targets from .*none\.json/],
     ];
     for (const [args, code, re] of cases) {
       const r = await cli(['agent', '--task-dir', taskDir, ...args]);
@@ -129,7 +148,7 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     fs.writeFileSync(path.join(notTask, 'train_gpt2.py'), 'print(1)\n');
     const r = await cli(['agent', '--task-dir', notTask, '--no-run']);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /not a task workspace .*speedrun open-task/);
+    assert.match(r.stderr, /not a task workspace \(open-task makes one\)/);
   });
 });
 

@@ -1,17 +1,10 @@
 // An agent session's budget, validated by one schema wherever it comes from (the editor's request, CLI flags).
 import { z } from 'zod';
+import type { Budget } from './types';
 
 const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-export const BudgetSchema = z.object({
-  /** Turns: one proposal, its review and at most one run each. */
-  iterations: count,
-  runs: count,
-  /** Prompt + completion tokens over the whole session. */
-  tokens: count,
-});
-
-export type Budget = z.infer<typeof BudgetSchema>;
+export const BudgetSchema = z.object({ iterations: count, runs: count, tokens: count }) satisfies z.ZodType<Budget>;
 
 export class BudgetError extends Error {}
 

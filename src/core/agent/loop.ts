@@ -61,7 +61,7 @@ export class AgentLoop {
       maxFixRounds: this.opts.maxFixRounds ?? 3,
       usage: this.usage,
     };
-    let reason = '';
+    let reason: string;
     let best: Best | undefined;
     try {
       const root = await this.host.readScript();

@@ -1,15 +1,23 @@
 // Vocabulary of the in-editor agent: its configuration, the events of a session (the transcript), and what a
 // run reports back to it. Shared by the loop (core), the language server that hosts it and the VS Code client.
-import type { FinalResult, RunError } from '../logs/types';
+import type { FinalResult, ScriptError } from '../logs/types';
 import type { RunState } from '../runs/types';
-import type { RuleId } from '../rules';
-import type { Budget } from './budget';
+import type { RuleId } from '../rules/types';
+
+export type { RuleId };
 
 /** Hint levels an agent may be given. Level 0 (the ground-truth diff) is never one of them. */
 export type AgentHintLevel = 1 | 2 | 3;
 export const AGENT_HINT_LEVELS: readonly AgentHintLevel[] = [1, 2, 3];
 
-export type { Budget } from './budget';
+/** An agent session's budget (validated by BudgetSchema in budget.ts). */
+export interface Budget {
+  /** Turns: one proposal, its review and at most one run each. */
+  iterations: number;
+  runs: number;
+  /** Prompt + completion tokens over the whole session. */
+  tokens: number;
+}
 
 export type BackendConfig =
   | { kind: 'openai'; baseUrl: string; model: string; temperature?: number }
@@ -35,7 +43,7 @@ export interface RunOutcome {
   runId?: string;
   state: RunState | 'not-started';
   final?: FinalResult | null;
-  error?: RunError | null;
+  error?: ScriptError | null;
   /** The last lines the run printed (for the root cause of a failure). */
   logTail?: string;
   /** Why the run did not start, or other context. */

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scriptPath } from '../benchmark/catalog';
+import { readTaskFile } from '../benchmark/taskFile';
 import type { TaskFile } from '../benchmark/types';
 import { checkScript, describeViolations } from './index';
 import type { Violation } from './types';
@@ -22,13 +23,13 @@ export interface PreRunResult {
 
 /** Record i's train_gpt2.py for the task in `taskDir`, or why it cannot be read. */
 export function readBaseline(taskDir: string): { text: string } | { error: string } {
-  let task: Partial<TaskFile>;
+  let task: TaskFile;
   try {
-    task = JSON.parse(fs.readFileSync(path.join(taskDir, '.speedrun', 'task.json'), 'utf8')) as Partial<TaskFile>;
+    task = readTaskFile(taskDir);
   } catch (e) {
-    return { error: `no readable .speedrun/task.json (${(e as Error).message})` };
+    return { error: (e as Error).message };
   }
-  if (!task.benchmarkPath || typeof task.fromRecord !== 'number') return { error: 'task.json names no benchmark clone' };
+  if (!task.benchmarkPath) return { error: 'task.json names no benchmark clone' };
   const file = scriptPath(task.benchmarkPath, task.fromRecord);
   try {
     return { text: fs.readFileSync(file, 'utf8') };

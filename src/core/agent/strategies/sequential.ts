@@ -18,7 +18,7 @@ export class SequentialStrategy implements Strategy {
     const rootLabel = s.root.isStartingScript ? 'the starting script' : 'the script as you edited it before the agent started';
     let lastAgentText = s.root.text;
     let crashed: { script: string; depth: number } | undefined;
-    let reason = '';
+    let reason: string;
     let lastTurn = 0;
     for (;;) {
       const limit = s.limit();
