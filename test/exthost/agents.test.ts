@@ -201,7 +201,10 @@ suite('agents from the ecosystem in VS Code', function () {
     const ended = new Promise<void>((resolve) => {
       const sub = agent.onDidEvent((e) => {
         events.push(e);
-        if (e.type === 'end') (sub.dispose(), resolve());
+        if (e.type === 'end') {
+          sub.dispose();
+          resolve();
+        }
       });
     });
     const started = await vscode.commands.executeCommand<{ sessionId: string } | undefined>('speedrun.startAgent', {

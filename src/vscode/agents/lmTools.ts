@@ -63,7 +63,7 @@ export function registerLmTools(host: ToolHost, log: vscode.LogOutputChannel): v
           return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(JSON.stringify(result, null, 2))]);
         } catch (e) {
           // The message goes back to the model; no stack.
-          throw new Error(e instanceof ToolError ? e.message : `${tool.name} failed: ${(e as Error)?.message ?? e}`);
+          throw new Error(e instanceof ToolError ? e.message : `${tool.name} failed: ${(e as Error)?.message ?? e}`, { cause: e });
         }
       },
     }),
