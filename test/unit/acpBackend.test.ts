@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultBackends } from '../../src/core/agent/backends';
-import { acpFactory, runsScript, splitCommand, type PermissionQuestion } from '../../src/core/agent/backends/acp';
+import { acpFactory, runsScript, splitCommand, unattendedChoice, type PermissionQuestion } from '../../src/core/agent/backends/acp';
 import { AgentLoop, type AgentHost } from '../../src/core/agent/loop';
 import { buildSession } from '../../src/core/agent/session';
 import type { AgentEventBody, RunOutcome } from '../../src/core/agent/types';
@@ -130,6 +130,19 @@ suite('ACP agent backend (fake ACP agent over stdio)', function () {
     assert.deepEqual(step('terminal-run'), { exitCode: 0, output: 'Run 20261201-000001-abcd finished: val_loss 3.27 after 10 steps, train_time 1000 ms' });
     // Headless policy: an edit is allowed without anyone asked; then the turn's own run.
     assert.equal(ed.runs.length, 2);
+  });
+
+  test('unattended, reads and edits are allowed once, anything else is rejected once', () => {
+    const options = [
+      { optionId: 'a', name: 'Always', kind: 'allow_always' as const },
+      { optionId: 'o', name: 'Once', kind: 'allow_once' as const },
+      { optionId: 'r', name: 'No', kind: 'reject_once' as const },
+    ];
+    assert.equal(unattendedChoice({ kind: 'edit', options }), 'o');
+    assert.equal(unattendedChoice({ kind: 'read', options }), 'o');
+    assert.equal(unattendedChoice({ kind: 'execute', options }), 'r');
+    assert.equal(unattendedChoice({ kind: 'fetch', options }), 'r');
+    assert.equal(unattendedChoice({ kind: 'delete', options: options.slice(0, 2) }), undefined, 'no reject option: the question is cancelled');
   });
 
   test('command lines split like a shell, and only the script counts as a run', () => {
