@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadManifest } from '../../src/core/benchmark/catalog';
 import { openTask } from '../../src/core/benchmark/openTask';
 import type { AgentHintLevel } from '../../src/core/agent/types';
 import { RunStore } from '../../src/core/runs/store';
@@ -55,6 +56,17 @@ suite('agent tools (core)', () => {
     const telltale = diff.split('\n').filter((l) => /^\+[^+]/.test(l) && l.length > 20);
     assert.ok(telltale.length > 0);
     for (const l of telltale) assert.ok(!all.includes(l.slice(1).trim()), `level 0 leaked: ${l}`);
+  });
+
+  test("no tool tells what record i+1 changed: the manifest's summaries stay out", async () => {
+    const summaries = loadManifest().tasks.map((t) => t.summary);
+    const outputs = [
+      await callTool(host(taskDir, [1, 2, 3]), 'list_tasks', {}),
+      await callTool(host(taskDir, [1, 2, 3], { benchmarkPath: () => undefined }), 'list_tasks', {}),
+      // Without hints: a hint may describe the change (that is what the user allowed); nothing else may.
+      await callTool(host(taskDir, []), 'get_task', {}),
+    ].map((o) => JSON.stringify(o));
+    for (const out of outputs) for (const sum of summaries) assert.ok(!out.includes(sum.slice(0, 40)), `summary leaked: ${sum}`);
   });
 
   test('a call without taskDir and no open task says what to pass', async () => {

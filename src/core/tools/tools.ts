@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { getTask, listHints, loadManifest } from '../benchmark/catalog';
+import { listHints, loadManifest } from '../benchmark/catalog';
 import { validateClone, BenchmarkLayoutError } from '../benchmark/clone';
 import { readTaskFile, renderTaskBrief, SCRIPT_NAME } from '../benchmark/openTask';
 import type { TaskFile } from '../benchmark/types';
@@ -168,6 +168,7 @@ export const TOOLS = [
       'The tasks of the Automated LLM Speedrunning Benchmark: task i starts from NanoGPT speedrun record i and must reach val loss <= 3.28 as fast as record i+1. Gives reference train times, the gap to recover and which hint levels exist.',
     input: {},
     readOnly: true,
+    // No manifest summary: it says what record i+1 changed, which is the answer.
     async run(host) {
       const bench = host.benchmarkPath();
       if (!bench) {
@@ -175,7 +176,7 @@ export const TOOLS = [
         return {
           benchmark: null,
           note: 'No benchmark clone configured: facts from the task manifest only.',
-          tasks: m.tasks.map((t) => ({ id: t.id, fromRecord: t.fromRecord, toRecord: t.toRecord, gapMs: t.gapMs, summary: t.summary })),
+          tasks: m.tasks.map((t) => ({ id: t.id, fromRecord: t.fromRecord, toRecord: t.toRecord, gapMs: t.gapMs })),
         };
       }
       let report;
@@ -194,7 +195,6 @@ export const TOOLS = [
           baseline: t.baseline ?? null,
           target: t.target ?? null,
           gapMs: t.gapMs,
-          summary: getTask(t.id)?.summary ?? '',
           hintLevels: t.hintLevels.filter((l) => (AGENT_HINT_LEVELS as readonly number[]).includes(l)),
           complete: t.complete,
         })),
