@@ -56,14 +56,22 @@ function hintLevels(value: string | undefined): number[] {
   return [...new Set(levels.map(Number))];
 }
 
+function isHttpUrl(s: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
 function backendConfig(kind: string, v: { 'agent-command'?: string; 'base-url'?: string; model?: string }): BackendConfig {
   switch (kind) {
-    case 'openai':
-      return {
-        kind,
-        baseUrl: v['base-url'] ?? process.env.SPEEDRUN_AGENT_BASE_URL ?? process.env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL,
-        model: v.model ?? process.env.SPEEDRUN_AGENT_MODEL ?? DEFAULT_MODEL,
-      };
+    case 'openai': {
+      const baseUrl = v['base-url'] ?? process.env.SPEEDRUN_AGENT_BASE_URL ?? process.env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL;
+      // Refused before a session starts (a checkpoint and a transcript entry for a typo help no one).
+      if (!isHttpUrl(baseUrl)) throw new CliError(`the endpoint must be an http(s) URL such as ${DEFAULT_BASE_URL} (got '${baseUrl}')`, EXIT.usage);
+      return { kind, baseUrl, model: v.model ?? process.env.SPEEDRUN_AGENT_MODEL ?? DEFAULT_MODEL };
+    }
     case 'acp':
       if (!v['agent-command']) throw new CliError('--backend acp needs --agent-command CMD (the ACP agent to start, e.g. "gemini --acp")', EXIT.usage);
       return { kind, command: v['agent-command'] };

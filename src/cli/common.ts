@@ -85,8 +85,9 @@ export function parseCommandArgs<O extends OptionSpecs>(cmd: CommandSpec<O>, arg
     if (t.kind !== 'option') continue;
     const o = cmd.options[t.name];
     if (!o) throw new CliError(`unknown option ${t.rawName} (${see})`, EXIT.usage);
-    // `--run --json` is a forgotten value, not a run named --json (write --run=--json for that).
-    const swallowed = !t.inlineValue && t.value !== undefined && t.value.length > 1 && t.value.startsWith('-');
+    // `--run --json` is a forgotten value, not a run named --json (write --run=--json for that); `--time-limit -1`
+    // is a value, which the command then refuses with its own sentence.
+    const swallowed = !t.inlineValue && t.value !== undefined && t.value.length > 1 && t.value.startsWith('-') && !/^-[\d.]/.test(t.value);
     if (o.type === 'string' && (t.value === undefined || swallowed)) throw new CliError(`option ${t.rawName} needs a value: ${flag(t.name, o)}`, EXIT.usage);
     if (o.type === 'boolean' && t.inlineValue) throw new CliError(`option ${t.rawName} takes no value`, EXIT.usage);
     values[t.name] = o.type === 'boolean' ? true : t.value;

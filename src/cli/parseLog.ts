@@ -33,8 +33,10 @@ export const command = defineCommand({
 
 async function parseFile(file: string): Promise<ParsedLog> {
   try {
+    // A pipe is fine too: `speedrun parse-log <(ssh box cat run.log)` passes /dev/fd/N.
     const st = await stat(file);
-    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.isDirectory()) throw new Error('it is a folder, not a log file');
+    if (!st.isFile() && !st.isFIFO()) throw new Error('not a regular file or a pipe');
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${reason(e)}`, EXIT.badInput);
   }

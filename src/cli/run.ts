@@ -105,7 +105,11 @@ export const commonOptions = {
 
 export function taskDirOf(v: string): string {
   const dir = path.resolve(v);
-  if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
+  if (!fs.existsSync(dir)) throw new CliError(`the task folder ${dir} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new CliError(`${dir} is a file, not a task folder`);
+  const script = path.join(dir, 'train_gpt2.py');
+  if (!fs.existsSync(script)) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
+  if (!fs.statSync(script).isFile()) throw new CliError(`${script} is a folder; the task's script must be a file`);
   return dir;
 }
 

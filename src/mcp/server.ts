@@ -65,6 +65,18 @@ export function parseHintLevels(v: string | undefined): AgentHintLevel[] {
   return [...new Set(levels)] as AgentHintLevel[];
 }
 
+/** parseArgs' own errors as one sentence naming the option (its messages can span lines and quote oddly). */
+function argProblem(e: unknown): string {
+  const { code, message } = e as NodeJS.ErrnoException;
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  const option = quoted.split(/[ ,]+/).find((w) => w.startsWith('--')) ?? quoted;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument '${quoted}'; the server takes options only`;
+  if (/does not take an argument/.test(message)) return `option ${option} takes no value`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `option ${option} needs a value`;
+  return message.split('\n')[0];
+}
+
 function isTaskDir(dir: string): boolean {
   return fs.existsSync(path.join(dir, '.speedrun', 'task.json'));
 }
@@ -86,7 +98,7 @@ async function main(argv: string[]): Promise<void> {
       },
     }));
   } catch (e) {
-    process.stderr.write(`speedrun mcp: ${(e as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`speedrun mcp: ${argProblem(e)} (node dist/mcp.js --help lists the options)\n`);
     process.exitCode = 2;
     return;
   }
@@ -104,6 +116,17 @@ async function main(argv: string[]): Promise<void> {
   const taskDir = values['task-dir'] ? path.resolve(values['task-dir']) : isTaskDir(process.cwd()) ? process.cwd() : undefined;
   if (values['task-dir'] && !isTaskDir(taskDir!)) {
     process.stderr.write(`speedrun mcp: ${taskDir} is not a task folder (no .speedrun/task.json)\n`);
+    process.exitCode = 3;
+    return;
+  }
+  // A folder or file named on the command line that isn't there is a typo to report now, not at the first call.
+  const missing = [
+    ['--benchmark', values.benchmark, 'folder'],
+    ['--targets-file', values['targets-file'], 'file'],
+  ].find(([, p, kind]) => p !== undefined && !(fs.existsSync(p) && fs.statSync(p).isDirectory() === (kind === 'folder')));
+  if (missing) {
+    const [opt, p, kind] = missing;
+    process.stderr.write(`speedrun mcp: ${opt} ${p}: ${fs.existsSync(p!) ? `not a ${kind}` : 'no such file or folder'}\n`);
     process.exitCode = 3;
     return;
   }

@@ -63,7 +63,7 @@ suite('logs: speedrun parse-log', function () {
     assert.match(missing.stderr, /cannot read .*no-such\.log: no such file/);
     const dir = cli(FIXTURES);
     assert.equal(dir.code, 3);
-    assert.match(dir.stderr, /not a regular file/);
+    assert.match(dir.stderr, /it is a folder, not a log file/);
     assert.equal(cli().code, 2);
     assert.equal(cli('a', 'b').code, 2);
     assert.equal(cli('--bogus', 'x').code, 2);

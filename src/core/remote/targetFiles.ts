@@ -54,6 +54,7 @@ function readFile(file: string, warnings: string[]): Target[] {
     throw new TargetFileError(`cannot read targets from ${file}: ${why}`);
   }
   const list = Array.isArray(raw) ? raw : (raw as { targets?: unknown })?.targets;
+  if (!Array.isArray(list)) throw new TargetFileError(`${file} holds no list of targets: write a list shaped like the speedrun.targets setting, or { "targets": [...] }`);
   const { targets, errors } = parseTargets(list);
   for (const e of errors) warnings.push(`${file}: ${e}`);
   return targets;
@@ -108,6 +109,7 @@ export function chooseTarget(l: LoadedTargets, name: string | undefined): Target
   if (l.targets.length === 1) return l.targets[0];
   if (l.targets.length > 1) throw new TargetFileError(`${l.targets.length} targets are configured (${l.targets.map((x) => x.name).join(', ')}); pick one with --target NAME`);
   if (l.ignoredTaskTargets.length) throw new TargetFileError(optIn(l.ignoredTaskTargets));
+  if (l.userFile) throw new TargetFileError(`${l.userFile} has no usable target${l.warnings.length ? '; fix the entries named above' : ''} (a list shaped like the speedrun.targets setting)`);
   throw new TargetFileError(
     `no targets are configured: write ${userTargetsFile()} (a list shaped like the speedrun.targets setting), set SPEEDRUN_TARGETS_FILE, or pass --targets-file`,
   );

@@ -1,0 +1,158 @@
+// The CLI and the MCP server at their edges, as a user meets them: wrong numbers, a folder where a file belongs,
+// a pipe where a file belongs, a targets file without targets, a typo in an endpoint or a path. Each answer is one
+// sentence with the documented exit code, and nothing is left behind. Real processes: dist/cli.js, dist/mcp.js.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeTask, removeTemps, tempDir } from '../support/runFixture';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const MCP = path.join(ROOT, 'dist/mcp.js');
+const LOG = path.join(ROOT, 'test/fixtures/logs/rec04-14-t1.log');
+const BENCHMARK = path.join(ROOT, 'test/fixtures/benchmark');
+
+function node(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', input: '', timeout: 30_000, ...opts });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const speedrun = (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => node(CLI, args, opts);
+
+/** One line, no stack frame, no "internal error": what every refusal looks like. */
+function assertOneSentence(err: string, re: RegExp) {
+  assert.match(err.trimEnd(), re);
+  assert.equal(err.trimEnd().split('\n').length, 1, err);
+  assert.doesNotMatch(err, /^\s+at |internal error|Error:/m, err);
+}
+
+/** Every path under `dir`, relative, sorted. */
+const tree = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+
+suite('cli edges: bad input a user can type', function () {
+  this.timeout(60_000); // node processes on a shared machine; not a speed check
+
+  suiteSetup(function () {
+    this.timeout(180_000);
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+  });
+  suiteTeardown(removeTemps);
+
+  test('a negative number is the value of its option, refused by the command in its own words (exit 2)', () => {
+    const task = makeTask();
+    const run = speedrun(['run', '--time-limit', '-1', '--task-dir', task]);
+    assert.equal(run.code, 2);
+    assertOneSentence(run.err, /--time-limit must be a positive number of minutes, got '-1'/);
+    const agent = speedrun(['agent', '--max-turns', '-1', '--task-dir', task, '--backend', 'replay', '--no-run']);
+    assert.equal(agent.code, 2);
+    assertOneSentence(agent.err, /--max-turns must be a positive whole number \(got '-1'\)/);
+    // A forgotten value before the next option is still that, not a value named "--json".
+    const forgot = speedrun(['compare', '--run', '--json', '--task-dir', task]);
+    assert.equal(forgot.code, 2);
+    assertOneSentence(forgot.err, /option --run needs a value/);
+  });
+
+  test('run: a task folder that does not exist, is a file, or holds a folder named train_gpt2.py (exit 3, named)', () => {
+    const parent = tempDir();
+    const missing = speedrun(['run', '--task-dir', path.join(parent, 'nope')]);
+    assert.equal(missing.code, 3);
+    assertOneSentence(missing.err, /the task folder .*nope does not exist/);
+    fs.writeFileSync(path.join(parent, 'file'), 'x');
+    const file = speedrun(['run', '--task-dir', path.join(parent, 'file')]);
+    assert.equal(file.code, 3);
+    assertOneSentence(file.err, /file is a file, not a task folder/);
+    fs.mkdirSync(path.join(parent, 'task', 'train_gpt2.py'), { recursive: true });
+    const dir = speedrun(['run', '--task-dir', path.join(parent, 'task')]);
+    assert.equal(dir.code, 3);
+    assertOneSentence(dir.err, new RegExp(`${path.join(parent, 'task', 'train_gpt2.py')} is a folder; the task's script must be a file`));
+    assert.deepEqual(tree(parent), ['file', 'task', 'task/train_gpt2.py']);
+  });
+
+  test('parse-log reads a pipe passed as a path (bash process substitution), and names a folder as a folder', () => {
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${CLI}' parse-log <(cat '${LOG}') --check --json`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).final.val_loss, 3.2736);
+    const dir = speedrun(['parse-log', ROOT]);
+    assert.equal(dir.code, 3);
+    assertOneSentence(dir.err, /cannot read .*: it is a folder, not a log file/);
+  });
+
+  test('a targets file without a list, or without one usable target, says so instead of "no targets are configured"', () => {
+    const task = makeTask();
+    const dir = tempDir();
+    const noList = path.join(dir, 'object.json');
+    fs.writeFileSync(noList, JSON.stringify({ name: 'box', kind: 'local' }));
+    const a = speedrun(['run', '--task-dir', task, '--targets-file', noList]);
+    assert.equal(a.code, 3);
+    assertOneSentence(a.err, /object\.json holds no list of targets/);
+    const invalid = path.join(dir, 'invalid.json');
+    fs.writeFileSync(invalid, JSON.stringify([{ name: 'box' }]));
+    const b = speedrun(['run', '--task-dir', task, '--targets-file', invalid]);
+    assert.equal(b.code, 3);
+    const lines = b.err.trimEnd().split('\n');
+    assert.equal(lines.length, 2, b.err); // the entry's problem, then the refusal
+    assert.match(lines[0], /invalid\.json: target 1 'box': kind must be/);
+    assert.match(lines[1], /invalid\.json has no usable target; fix the entries named above/);
+    assert.doesNotMatch(b.err, /no targets are configured/);
+    const empty = path.join(dir, 'empty.json');
+    fs.writeFileSync(empty, '[]');
+    const c = speedrun(['run', '--task-dir', task, '--targets-file', empty]);
+    assert.equal(c.code, 3);
+    assertOneSentence(c.err, /empty\.json has no usable target \(a list shaped like the speedrun\.targets setting\)/);
+    assert.ok(!fs.existsSync(path.join(task, '.speedrun', 'runs')) || tree(path.join(task, '.speedrun', 'runs')).length === 0);
+  });
+
+  test('agent: an endpoint that is not an http(s) URL is refused before a session starts, leaving nothing', () => {
+    const task = makeTask();
+    const before = tree(task);
+    for (const url of ['notaurl', 'ftp://example.com/v1']) {
+      const r = speedrun(['agent', '--task-dir', task, '--base-url', url, '--no-run'], { env: { ...process.env, SPEEDRUN_AGENT_API_KEY: 'k' } });
+      assert.equal(r.code, 2, r.err);
+      assertOneSentence(r.err, /the endpoint must be an http\(s\) URL such as https:\/\/api\.openai\.com\/v1/);
+    }
+    assert.deepEqual(tree(task), before);
+  });
+});
+
+suite('mcp edges: the server started with bad arguments', function () {
+  this.timeout(60_000);
+
+  test('--help exits 0 with the options; bad arguments are one sentence naming the option (exit 2)', () => {
+    const help = node(MCP, ['--help']);
+    assert.equal(help.code, 0);
+    for (const o of ['--task-dir', '--benchmark', '--hint-levels', '--targets-file', '--ssh-config']) assert.match(help.out, new RegExp(o));
+    const cases: [string[], RegExp][] = [
+      [['--bogus'], /unknown option --bogus/],
+      [['--task-dir'], /option --task-dir needs a value/],
+      [['--task-dir', '--benchmark'], /option --task-dir needs a value/],
+      [['--help=1'], /option --help takes no value/],
+      [['extra'], /unexpected argument 'extra'/],
+    ];
+    for (const [args, re] of cases) {
+      const r = node(MCP, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assertOneSentence(r.err, re);
+      assert.match(r.err, /node dist\/mcp\.js --help lists the options/);
+    }
+  });
+
+  test('a --benchmark or --targets-file that is not there is refused at start (exit 3), not at the first call', () => {
+    const dir = tempDir();
+    const cases: [string[], RegExp][] = [
+      [['--benchmark', path.join(dir, 'nope')], /--benchmark .*nope: no such file or folder/],
+      [['--benchmark', LOG], /--benchmark .*: not a folder/],
+      [['--targets-file', path.join(dir, 'nope.json')], /--targets-file .*nope\.json: no such file or folder/],
+      [['--targets-file', dir], /--targets-file .*: not a file/],
+    ];
+    for (const [args, re] of cases) {
+      const r = node(MCP, args);
+      assert.equal(r.code, 3, `${args.join(' ')}: ${r.err}`);
+      assertOneSentence(r.err, re);
+    }
+    // The good ones start (and end with stdin).
+    const ok = node(MCP, ['--benchmark', BENCHMARK]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.err, /ready: \d+ tools/);
+  });
+});
