@@ -45,8 +45,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `speedrun tasks | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : EXIT.failed));
+// `speedrun tasks | head` closes the pipe early: that is not an error. A command still following a run (run,
+// attach) detaches as on Ctrl-C instead: the run goes on, the user is told how to attach again, and the exit code
+// does not claim the run finished.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE' && process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+  else process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : EXIT.failed);
+});
 
 // Whatever escapes a command (a rejected promise nobody awaited) still ends as one sentence, not a stack trace.
 const fatal = (e: unknown) => {

@@ -5,13 +5,14 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeTask, removeTemps, tempDir } from '../support/runFixture';
+import { makeShards, makeTask, removeTemps, tempDir } from '../support/runFixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const MCP = path.join(ROOT, 'dist/mcp.js');
 const LOG = path.join(ROOT, 'test/fixtures/logs/rec04-14-t1.log');
 const BENCHMARK = path.join(ROOT, 'test/fixtures/benchmark');
+const SIM = path.join(ROOT, 'test/sim');
 
 function node(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', input: '', timeout: 30_000, ...opts });
@@ -112,6 +113,31 @@ suite('cli edges: bad input a user can type', function () {
       assertOneSentence(r.err, /the endpoint must be an http\(s\) URL such as https:\/\/api\.openai\.com\/v1/);
     }
     assert.deepEqual(tree(task), before);
+  });
+});
+
+suite('cli edges: a reader that stops reading', function () {
+  this.timeout(120_000);
+  suiteTeardown(removeTemps);
+
+  test('run | head: the CLI detaches as on Ctrl-C (exit 1, the attach command on stderr); attach then stores the result', () => {
+    const task = makeTask({ steps: 40, valEvery: 10 });
+    const box = tempDir('speedrun-qa-box-');
+    const targets = path.join(box, 'targets.json');
+    const target = { name: 'sim', kind: 'local', remoteDir: path.join(box, 'work'), gpus: 8, ...makeShards(path.join(box, 'data'), 12),
+      setup: `export PATH=${SIM}:$PATH PYTHONPATH=${SIM}/pylib`, env: { SIM_SPEEDUP: '4', SIM_COMPILE_SECONDS: '1' } };
+    fs.writeFileSync(targets, JSON.stringify([target]));
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const cmd = `${q(process.execPath)} ${q(CLI)} run --task-dir ${q(task)} --targets-file ${q(targets)} | head -1; exit \${PIPESTATUS[0]}`;
+    const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 90_000 });
+    assert.equal(r.status, 1, r.stderr);
+    const runId = /detached; run (\S+) goes on\. Follow it again with: speedrun attach \1/.exec(r.stderr)?.[1];
+    assert.ok(runId, r.stderr);
+    const attached = speedrun(['attach', runId, '--task-dir', task, '--targets-file', targets]);
+    assert.equal(attached.code, 0, attached.err);
+    assert.match(attached.err, new RegExp(`run ${runId} finished`));
+    const results = JSON.parse(fs.readFileSync(path.join(task, '.speedrun', 'runs', runId, 'results.json'), 'utf8'));
+    assert.equal(results.status, 'COMPLETED');
   });
 });
 
