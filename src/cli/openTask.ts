@@ -29,7 +29,10 @@ export const command = defineCommand({
     try {
       res = openTask({ benchmarkPath: benchmarkArg(values.benchmark), taskId: Number(positionals[0]), dest: values.dest ?? currentFolder(), force: values.force });
     } catch (e) {
-      if (e instanceof OpenTaskError) throw new CliError(e.message, e.problem === 'unknown-task' ? EXIT.usage : EXIT.badInput);
+      if (e instanceof OpenTaskError) {
+        const message = e.problem === 'conflict' ? e.message.replace(/or overwrite it\.$/, 'or pass --force to overwrite it.') : e.message;
+        throw new CliError(message, e.problem === 'unknown-task' ? EXIT.usage : EXIT.badInput);
+      }
       if (e instanceof BenchmarkLayoutError) throw new CliError(e.message, EXIT.badInput);
       throw e;
     }

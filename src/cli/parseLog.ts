@@ -107,6 +107,8 @@ function human(file: string, log: ParsedLog): string {
     lines.push('  result:       none (no validation line)');
   }
   if (log.peakMemoryMiB !== null) lines.push(`  peak memory:  ${log.peakMemoryMiB} MiB`);
+  // An empty file, or the wrong one: say so rather than let "compiling" suggest a run that is starting.
+  if (!lastTrain && !lastVal && !log.error && log.peakMemoryMiB === null) lines.push('  note:         no line looks like a training log (step:, val_loss:, a traceback); is this the right file?');
   if (log.error) {
     const e = log.error;
     lines.push(`  error:        [${e.kind}] ${e.message}`);

@@ -79,6 +79,31 @@ suite('cli edges: bad input a user can type', function () {
     assertOneSentence(dir.err, /cannot read .*: it is a folder, not a log file/);
   });
 
+  test('open-task over another task or a different script says to pass --force, and --force does it', () => {
+    const dest = path.join(tempDir(), 't');
+    assert.equal(speedrun(['open-task', '12', '--benchmark', BENCHMARK, '--dest', dest]).code, 0);
+    const other = speedrun(['open-task', '13', '--benchmark', BENCHMARK, '--dest', dest]);
+    assert.equal(other.code, 3);
+    assertOneSentence(other.err, /already holds task 12; choose another folder or pass --force to overwrite it\.$/);
+    fs.writeFileSync(path.join(dest, 'train_gpt2.py'), 'print("mine")\n');
+    const differs = speedrun(['open-task', '12', '--benchmark', BENCHMARK, '--dest', dest]);
+    assert.equal(differs.code, 3);
+    assertOneSentence(differs.err, /differs from record 12's script; choose another folder or pass --force to overwrite it\.$/);
+    assert.equal(fs.readFileSync(path.join(dest, 'train_gpt2.py'), 'utf8'), 'print("mine")\n');
+    assert.equal(speedrun(['open-task', '12', '--benchmark', BENCHMARK, '--dest', dest, '--force']).code, 0);
+  });
+
+  test('parse-log on a file with no log line in it says so (and --check fails), rather than only "compiling"', () => {
+    const dir = tempDir();
+    const notLog = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notLog, 'hello\nthis is not a torchrun log\n');
+    const r = speedrun(['parse-log', notLog]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /no line looks like a training log .*is this the right file\?/);
+    assert.equal(speedrun(['parse-log', notLog, '--check']).code, 1);
+    assert.doesNotMatch(speedrun(['parse-log', LOG]).out, /no line looks like/);
+  });
+
   test('a targets file without a list, or without one usable target, says so instead of "no targets are configured"', () => {
     const task = makeTask();
     const dir = tempDir();

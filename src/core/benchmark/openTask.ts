@@ -89,11 +89,11 @@ export function openTask(opts: OpenTaskOptions): OpenTaskResult {
   writeWorkspace(dest, () => (existingSha = fs.existsSync(destScript) ? sha256(fs.readFileSync(destScript)) : undefined), false);
   if (!opts.force) {
     if (existing && existing.taskId !== facts.id) {
-      throw new OpenTaskError(`${dest} already holds task ${existing.taskId}; choose another folder or force.`, 'conflict');
+      throw new OpenTaskError(`${dest} already holds task ${existing.taskId}; choose another folder or overwrite it.`, 'conflict');
     }
     if (existingSha && existingSha !== sha) {
       throw new OpenTaskError(
-        `${destScript} already exists and differs from record ${facts.fromRecord}'s script; choose another folder or force to overwrite it.`,
+        `${destScript} already exists and differs from record ${facts.fromRecord}'s script; choose another folder or overwrite it.`,
         'conflict',
       );
     }
