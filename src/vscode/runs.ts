@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { ProgressTracker } from '../core/logs/progress';
 import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
-import { EXAMPLE_TARGETS, parseTargets, type Target } from '../core/remote/targets';
+import { describeTarget, EXAMPLE_TARGETS, parseTargets, type Target } from '../core/remote/targets';
 import { RunManager } from '../core/runs/manager';
 import { CONSOLE, isRunId, RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../core/runs/types';
@@ -379,7 +379,7 @@ export class RunController implements Runs, vscode.Disposable {
     const items = targets
       .map((t) => ({
         label: t.name,
-        description: t.kind === 'ssh' ? `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}` : 'this machine',
+        description: describeTarget(t),
         detail: `${t.gpus} GPU${t.gpus === 1 ? '' : 's'} · ${t.remoteDir}`,
       }))
       .sort((a, b) => Number(b.label === last) - Number(a.label === last));
