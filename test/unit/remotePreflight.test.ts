@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { preflightScript } from '../../src/core/remote/commands';
 import { parseTargets } from '../../src/core/remote/targets';
 import { evaluatePreflight, torchAdvice } from '../../src/core/runs/preflight';
-import { resolveRemoteGlob } from '../../src/core/runs/engine';
+import { resolveRemoteGlob } from '../../src/core/runs/launcher';
 
 const SIM = path.resolve(__dirname, '../../../test/sim');
 
