@@ -68,6 +68,8 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     const bits: string[] = [m.state];
     const pos = this.ctl.queuePosition(m.runId);
     if (m.state === 'queued' && pos > 0) bits[0] = `queued #${pos}`;
+    // Slurm's own word: "PENDING (waiting: Resources)", "RUNNING", "TIMEOUT".
+    if (m.schedulerState) bits.push(`Slurm ${m.slurmJobId ?? ''}: ${m.schedulerState}`);
     if (m.step !== undefined && m.totalSteps) bits.push(`step ${m.step}/${m.totalSteps}`);
     if (m.valLoss !== undefined) bits.push(`val ${m.valLoss.toFixed(4)}`);
     if (m.startedAt) bits.push(duration((m.endedAt ? Date.parse(m.endedAt) : Date.now()) - Date.parse(m.startedAt)));
@@ -84,7 +86,7 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     item.tooltip = tip;
     item.id = m.runId;
     // run.queued | run.active | run.ended: menus key off these.
-    item.contextValue = m.state === 'queued' ? 'run.queued' : isTerminal(m) ? 'run.ended' : 'run.active';
+    item.contextValue = m.state === 'queued' && !m.startedAt ? 'run.queued' : isTerminal(m) ? 'run.ended' : 'run.active';
     item.command = { command: 'speedrun.showRunOutput', title: 'Show Run Output', arguments: [m] };
     return item;
   }
@@ -236,7 +238,7 @@ export class RunController implements Runs, vscode.Disposable {
 
   private updateStatus() {
     const ctx = this.workspace.current();
-    const live = ctx ? this.manager.activeRuns(ctx.taskDir).filter((m) => ACTIVE.includes(m.state)) : [];
+    const live = ctx ? this.manager.activeRuns(ctx.taskDir).filter((m) => ACTIVE.includes(m.state) || (m.state === 'queued' && !!m.startedAt)) : [];
     const m = live[live.length - 1];
     if (!m) {
       this.status.hide();
@@ -244,11 +246,12 @@ export class RunController implements Runs, vscode.Disposable {
     }
     const snap = this.progress.get(m.runId)?.snapshot(Date.now());
     const parts: string[] = [m.state];
+    if (m.schedulerState && m.state === 'queued') parts.push(m.schedulerState);
     if (m.step !== undefined && m.totalSteps) parts.push(`${m.step}/${m.totalSteps}`);
     if (snap?.remainingMs) parts.push(`ETA ${duration(snap.remainingMs)}`);
     const icon = m.state === 'training' || m.state === 'validating' ? '$(pulse)' : '$(sync~spin)';
     this.status.text = `${icon} ${parts.join(' · ')}${m.simulated ? ' (sim)' : ''}`;
-    this.status.tooltip = `Speedrun run ${m.runId} on ${m.target}: ${m.state}. Click for its output.`;
+    this.status.tooltip = `Speedrun run ${m.runId} on ${m.target}: ${m.state}${m.schedulerState ? ` (Slurm job ${m.slurmJobId}: ${m.schedulerState})` : ''}. Click for its output.`;
     this.status.command = { command: 'speedrun.showRunOutput', title: 'Show Run Output', arguments: [m.runId] };
     this.status.show();
   }
