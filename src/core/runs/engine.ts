@@ -342,7 +342,8 @@ export class RunEngine {
     let said = this.meta.schedulerState;
     let wait = 1000;
     for (;;) {
-      await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
+      // While the scheduler holds the run in its queue there is nothing to follow yet; only its status.
+      if (this.meta.state !== 'queued') await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
       const st = await this.withConnection('stream', (x) => l.status(x, this.meta));
       if (st.exit !== null || !st.alive) {
         await this.withConnection('stream', (x) => this.finish(x, st));
