@@ -472,6 +472,7 @@ export class RunController implements Runs, vscode.Disposable {
   private async configureTargets() {
     const example = {
       '// speedrun.targets': 'Paste into your user settings.json; ssh hosts may be ~/.ssh/config aliases (ProxyJump, IdentityFile and the agent are honoured).',
+      '// slurm': "A slurm target submits each run with sbatch from its login node (host; without one, from this machine): partition, account, qos, gpuType and sbatchArgs go to sbatch; remoteDir must be on a filesystem the GPU nodes share.",
       'speedrun.targets': EXAMPLE_TARGETS,
     };
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: JSON.stringify(example, null, 2) + '\n' });

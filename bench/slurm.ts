@@ -1,0 +1,102 @@
+// Slurm: submit-to-first-log-line latency of a run through Speedrun Workbench (RunManager.enqueue on a slurm
+// target without a login node) against plain `sbatch` + `tail -F` of the same SIMULATED torchrun, for 1, 10
+// and 50 jobs submitted at once (8 one-GPU jobs run at a time on the test cluster, the rest queue).
+// Needs root, slurm-wlm and munge; starts the single-node test cluster (test/support/slurm.ts).
+// Run: npx tsc -p tsconfig.test.json && node out/bench/slurm.js [N ...]
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { connectTarget } from '../src/core/remote/connect';
+import { parseTargets } from '../src/core/remote/targets';
+import { RunManager } from '../src/core/runs/manager';
+import { makeShards, makeTask, removeTemps, tempDir } from '../test/support/runFixture';
+import { startSlurm } from '../test/support/slurm';
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const SIZES = sizes.length ? sizes : [1, 10, 50];
+const ENV = { SIM_SPEEDUP: '1000', SIM_COMPILE_SECONDS: '0', SIM_VAL_SECONDS: '0' };
+const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function waitIdle() {
+  for (let i = 0; i < 600; i++) {
+    if (!spawnSync('squeue', ['-h', '-o', '%i'], { encoding: 'utf8' }).stdout.trim()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Plain: sbatch each job (a wrap around the sim torchrun), then `tail -F` its output until the first line. */
+async function plain(n: number, base: string, simDir: string, shards: { trainFiles: string; valFiles: string }, script: string): Promise<number[]> {
+  const dir = fs.mkdtempSync(path.join(base, 'plain-'));
+  fs.copyFileSync(script, path.join(dir, 'train_gpt2.py'));
+  const env = `export PATH=${simDir}:$PATH NANOGPT_TRAIN_FILES='${shards.trainFiles}' NANOGPT_VAL_FILES='${shards.valFiles}' NANOGPT_VAL_TOKENS=1 ${Object.entries(ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const t0 = now();
+      const out = path.join(dir, `${i}.out`);
+      spawnSync('sbatch', ['--parsable', '--gres=gpu:1', '--nodes=1', `--chdir=${dir}`, `--output=${out}`, `--wrap=${env}; torchrun --standalone --nproc_per_node=1 train_gpt2.py`]);
+      return new Promise<number>((resolve) => {
+        const tail = spawn('tail', ['-c', '+1', '-F', out], { stdio: ['ignore', 'pipe', 'ignore'] });
+        tail.stdout.once('data', () => {
+          resolve(now() - t0);
+          tail.kill();
+        });
+      });
+    }),
+  );
+}
+
+async function ours(n: number, base: string, simSetup: string, shards: { trainFiles: string; valFiles: string }): Promise<number[]> {
+  const { targets } = parseTargets([{ name: 'cluster', kind: 'slurm', gpus: 1, setup: simSetup, remoteDir: path.join(base, 'work'), ...shards, env: ENV }]);
+  const m = new RunManager({ targets: () => targets, connect: (t) => connectTarget(t, { confirmHostKey: async () => false }), timeLimitMs: () => 600_000, cancelGraceMs: () => 2000 });
+  const first = new Map<string, number>();
+  const t0 = new Map<string, number>();
+  const done = new Map<string, () => void>();
+  m.onEvent((e) => {
+    if (e.type === 'output' && !first.has(e.runId)) {
+      first.set(e.runId, now() - t0.get(e.runId)!);
+      done.get(e.runId)?.();
+    }
+  });
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const task = makeTask({ steps: 5, valEvery: 5, parent: base, name: `task-${n}-${i}` });
+    const start = now();
+    const meta = m.enqueue({ taskDir: task, target: 'cluster' });
+    t0.set(meta.runId, start);
+    waits.push(new Promise<void>((r) => done.set(meta.runId, r)));
+  }
+  await Promise.all(waits);
+  await Promise.all([...t0.keys()].map((id) => m.waitForEnd(id)));
+  m.dispose();
+  return [...first.values()];
+}
+
+async function main() {
+  const c = await startSlurm();
+  const base = tempDir('speedrun-bench-slurm-');
+  fs.chmodSync(base, 0o755);
+  try {
+    const shards = makeShards(path.join(base, 'data'), 12);
+    const script = path.join(makeTask({ steps: 5, valEvery: 5, parent: base, name: 'plain-task' }), 'train_gpt2.py');
+    console.log(`Slurm submit -> first log line, ms (median / p90 / max over the jobs), ${new Date().toISOString()}`);
+    console.log(`cluster: 1 node, ${c.gpus} GPUs (one per job, so ${c.gpus} run at once and the rest queue); SIMULATED torchrun`);
+    for (const n of SIZES) {
+      await waitIdle();
+      const p = await plain(n, base, c.simDir, shards, script);
+      await waitIdle();
+      const o = await ours(n, base, c.simSetup, shards);
+      const f = (xs: number[]) => `${pct(xs, 0.5).toFixed(0)} / ${pct(xs, 0.9).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`;
+      console.log(`  ${String(n).padStart(2)} jobs  plain sbatch + tail -F: ${f(p).padEnd(20)} speedrun: ${f(o).padEnd(20)} overhead (median): ${(pct(o, 0.5) - pct(p, 0.5)).toFixed(0)} ms`);
+    }
+  } finally {
+    spawnSync('scancel', ['--user=root'], { stdio: 'ignore' });
+    c.stop();
+    removeTemps();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
