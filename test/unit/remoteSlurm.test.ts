@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   arrayLinksScript, checkSinfo, describeJob, endReason, jobScript, parseSacct, parseScontrol, parseSubmit, sbatchArgs, slurmTime, submitScript,
 } from '../../src/core/remote/slurm';
+import { parseStatus } from '../../src/core/remote/launchers/slurm';
 import { parseTargets, type SlurmTarget } from '../../src/core/remote/targets';
 
 function slurmTarget(extra: Record<string, unknown> = {}): SlurmTarget {
@@ -129,6 +130,19 @@ suite('remote: slurm', () => {
     assert.match(endReason({ jobId: '1', state: 'PREEMPTED' })!, /preempted/);
     assert.match(endReason({ jobId: '1', state: 'OUT_OF_MEMORY' })!, /memory/);
     assert.equal(endReason({ jobId: '1', state: 'COMPLETED' }), undefined);
+  });
+
+  test("the launcher's status: our exit code first, Slurm's state and reason, its exit code when the script never finished", () => {
+    const pending = parseStatus(`EXIT none\nSIZE 0\n@@job\n${PENDING_LINE}\n`, '7');
+    assert.deepEqual([pending.waiting, pending.alive, pending.exit, pending.schedulerState], [true, true, null, 'PENDING (waiting: Resources)']);
+    const done = parseStatus('EXIT 0\nSIZE 1234\nLOG logs/abc.txt\nLOG ../../etc/passwd\n@@job\n', '7');
+    assert.deepEqual([done.exit, done.consoleSize, done.logs, done.alive, done.schedulerState], [0, 1234, ['logs/abc.txt'], false, 'no longer known to Slurm']);
+    const arr = parseStatus(`EXIT none\nSIZE 10\n@@job\n${ARRAY_LINES}\n`, '3_1');
+    assert.deepEqual([arr.exit, arr.alive, arr.schedulerState], [3, false, 'FAILED (exit code 3)']);
+    const timeout = parseStatus('EXIT none\n@@job\n9|TIMEOUT|0:15|TimeLimit\n', '9');
+    assert.deepEqual([timeout.timedOut, timeout.cancelled, timeout.exit, timeout.alive], [true, false, null, false]);
+    const node = parseStatus('EXIT none\n@@job\n9|NODE_FAIL|0:9|None\n', '9');
+    assert.match(node.endReason!, /node failed/);
   });
 
   test('sinfo: a partition with a node that has the GPUs, by type; clear words otherwise', () => {

@@ -340,7 +340,8 @@ export class RunEngine {
   private async stream() {
     const l = this.o.launcher;
     let said = this.meta.schedulerState;
-    let wait = 1000;
+    const firstWait = Math.min(1000, this.o.lockRetryMs ?? 15_000);
+    let wait = firstWait;
     for (;;) {
       // While the scheduler holds the run in its queue there is nothing to follow yet; only its status.
       if (this.meta.state !== 'queued') await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
@@ -351,7 +352,7 @@ export class RunEngine {
       }
       if (st.schedulerState !== said) {
         said = st.schedulerState;
-        wait = 1000;
+        wait = firstWait;
         this.meta = { ...this.meta, schedulerState: said };
         // A launched run waiting in the scheduler's queue is `queued` (with the scheduler's reason); it
         // compiles once the scheduler starts it.
