@@ -149,6 +149,44 @@ suite('slurm: runs on a real Slurm cluster', function () {
     }
   });
 
+  test('no lock of ours: two runs on the same target run at the same time when Slurm has room', async () => {
+    const h = harness(slurmTarget(cluster, { ...target, gpus: 4, env: { ...FAST, SIM_SPEEDUP: '20' } }));
+    const a = h.manager.enqueue({ taskDir: makeTask({ steps: 60, valEvery: 30 }), target: 'cluster' });
+    const b = h.manager.enqueue({ taskDir: makeTask({ steps: 60, valEvery: 30 }), target: 'cluster' });
+    await Promise.all([a, b].map((m) => h.until(m.runId, (e) => e.type === 'log' && e.event.type === 'train', 60_000)));
+    // Both have streamed a training line while neither has ended.
+    assert.ok(!h.events.some((e) => e.type === 'ended'));
+    const [ea, eb] = await Promise.all([a, b].map((m) => h.manager.waitForEnd(m.runId)));
+    assert.deepEqual([ea.state, eb.state], ['finished', 'finished']);
+    assert.notEqual(ea.slurmJobId, eb.slurmJobId);
+    h.manager.dispose();
+  });
+
+  test('speedrun cancel of a job still PENDING: scancel, CANCELLED in Slurm and in results.json', async () => {
+    const blocker = holdGpus(8, 300);
+    try {
+      const task = makeTask({ steps: 10, valEvery: 10 });
+      const targetsFile = path.join(base, 'targets-cancel.json');
+      fs.writeFileSync(targetsFile, JSON.stringify([target]));
+      const cli = spawn('node', [path.join(REPO_ROOT, 'dist/cli.js'), 'run', '--target', 'cluster', '--task-dir', task, '--targets-file', targetsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      cli.stderr.on('data', (b) => (err += b));
+      const t0 = Date.now();
+      while (!/PENDING \(waiting: (Resources|Priority)/.test(err) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+      assert.match(err, /queued: PENDING \(waiting: (Resources|Priority)\)/);
+      cli.kill('SIGKILL');
+      await new Promise((r) => cli.once('close', r));
+      const stored = new RunStore(task).list()[0];
+      const r = spawnSync('node', [path.join(REPO_ROOT, 'dist/cli.js'), 'cancel', stored.runId, '--task-dir', task, '--targets-file', targetsFile], { encoding: 'utf8', timeout: 90_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(squeueState(stored.slurmJobId!).state, 'CANCELLED');
+      assert.equal(new RunStore(task).read(stored.runId)?.state, 'cancelled');
+      assert.equal(new RunStore(task).readResults(stored.runId)?.status, 'CANCELLED');
+    } finally {
+      spawnSync('scancel', [blocker]);
+    }
+  });
+
   test('cancel uses scancel: job CANCELLED, results CANCELLED, no process of the job left', async () => {
     const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '5' } }));
     const task = makeTask({ steps: 400, valEvery: 100 });

@@ -366,7 +366,8 @@ export class RunEngine {
       // Still in a scheduler's queue (follow returns at once then): ask again, less often the longer it waits.
       if (st.waiting) {
         await this.pause(wait);
-        wait = Math.min(wait * 2, this.o.lockRetryMs ?? 15_000);
+        // At most 5 s: a job that starts should be followed soon; one status call is cheap for the scheduler.
+        wait = Math.min(wait * 2, this.o.lockRetryMs ?? 15_000, 5_000);
       }
     }
   }

@@ -107,6 +107,7 @@ export function parseStatus(out: string, jobId: string | undefined): LauncherSta
   const job = jobs.find((j) => j.jobId === jobId) ?? jobs[0];
   if (!job) {
     st.schedulerState = 'no longer known to Slurm';
+    st.endReason = `Slurm no longer knows job ${jobId} (it ended longer ago than the cluster's MinJobAge and sacct has no record of it), and the job left no exit code.`;
     return st;
   }
   st.job = job;
@@ -179,7 +180,6 @@ export class SlurmLauncher implements RunLauncher {
     const kib = Number(s.get('disk')?.lines[0]);
     if (Number.isFinite(kib)) report.freeDiskMiB = Math.floor(kib / 1024);
     if (report.freeDiskMiB !== null && report.freeDiskMiB < this.s.minFreeDiskMiB) errors.push(`Only ${report.freeDiskMiB} MiB free in the target's remoteDir on ${where}.`);
-    warnings.push(`python and torch are checked inside the job on ${t.name}'s GPU node, not on the login node.`);
     return { report, errors };
   }
 
