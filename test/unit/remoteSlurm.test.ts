@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  arrayLinksScript, checkSinfo, describeJob, endReason, jobScript, parseSacct, parseScontrol, parseSubmit, sbatchArgs, slurmTime, submitScript,
+  arrayLinksScript, checkSinfo, describeJob, endReason, ENV_FILE, jobScript, parseSacct, parseScontrol, parseSubmit, sbatchArgs, slurmTime, submitScript,
 } from '../../src/core/remote/slurm';
+import { envInput } from '../../src/core/remote/commands';
 import { parseStatus } from '../../src/core/remote/launchers/slurm';
 import { parseTargets, type SlurmTarget } from '../../src/core/remote/targets';
 
@@ -50,15 +51,21 @@ suite('remote: slurm', () => {
       fs.writeFileSync(path.join(bin, 'sbatch'), '#!/bin/bash\nprintf "%s\\n" "$@" > args.txt\necho "42;cluster"\n', { mode: 0o755 });
       const t = slurmTarget({ sbatchArgs: ['--comment=a b; $(touch pwned2)'] });
       const args = sbatchArgs({ target: t, name: `x'; touch pwned3; '`, timeLimitMinutes: 5, chdir: runDir, output: 'console.log' });
-      const script = jobScript({ env: { A: `"$(touch pwned4)"` }, torchrun: 'torchrun', gpus: 8 });
+      const script = jobScript({ torchrun: 'torchrun', gpus: 8 });
       const sha = spawnSync('sha256sum', [path.join(runDir, 'train_gpt2.py')], { encoding: 'utf8' }).stdout.split(' ')[0];
-      const r = spawnSync('bash', ['-c', submitScript(runDir, script, args, sha)], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, cwd: dir });
+      const secret = `"$(touch pwned4)" it's`;
+      const r = spawnSync('bash', ['-c', submitScript(runDir, script, args, sha)], { input: envInput({ A: secret }), encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, cwd: dir });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(parseSubmit(r.stdout), '42');
       assert.deepEqual(fs.readFileSync(path.join(runDir, 'args.txt'), 'utf8').trim().split('\n'), [...args, 'job.sh']);
       assert.equal(fs.readFileSync(path.join(runDir, 'job.sh'), 'utf8'), script);
       assert.deepEqual(fs.readdirSync(dir).concat(fs.readdirSync(runDir)).filter((f) => f.startsWith('pwned')), []);
-      const bad = spawnSync('bash', ['-c', submitScript(runDir, script, args, 'f'.repeat(64))], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+      // The env went to env.sh (user-only), not into the script or a command line; the job reads it back intact.
+      assert.ok(!submitScript(runDir, script, args, sha).includes('pwned4') && !script.includes('pwned4'));
+      assert.equal(fs.statSync(path.join(runDir, ENV_FILE)).mode & 0o777, 0o600);
+      const back = spawnSync('bash', ['-c', `eval "$(cat ${ENV_FILE})"; printf %s "$A"`], { encoding: 'utf8', cwd: runDir });
+      assert.equal(back.stdout, secret);
+      const bad = spawnSync('bash', ['-c', submitScript(runDir, script, args, 'f'.repeat(64))], { input: '', encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
       assert.equal(bad.status, 11);
       assert.match(bad.stdout, /SHA256 MISMATCH/);
     } finally {
@@ -74,16 +81,17 @@ suite('remote: slurm', () => {
       // A torchrun stand-in that prints what it got and exits 3.
       fs.writeFileSync(path.join(bin, 'torchrun'), '#!/bin/bash\necho "ARGS $*"; echo "PY=$PYTHONUNBUFFERED V=$NANOGPT_VAL_TOKENS S=$FROM_SETUP"; exit 3\n', { mode: 0o755 });
       fs.writeFileSync(path.join(dir, 'shard_1.bin'), 'x');
-      const script = jobScript({ setup: `export FROM_SETUP='set up'`, env: { NANOGPT_VAL_TOKENS: '123' }, torchrun: path.join(bin, 'torchrun'), gpus: 8, trainGlob: path.join(dir, 'shard_*.bin') });
+      fs.writeFileSync(path.join(dir, ENV_FILE), envInput({ NANOGPT_VAL_TOKENS: '123' }));
+      const script = jobScript({ setup: `export FROM_SETUP='set up' NANOGPT_VAL_TOKENS=9`, torchrun: path.join(bin, 'torchrun'), gpus: 8, trainGlob: path.join(dir, 'shard_*.bin') });
       const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: dir });
       assert.equal(r.status, 3);
       assert.match(r.stdout, /^ARGS --nnodes=1 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=127\.0\.0\.1:\d{5} train_gpt2\.py$/m);
       assert.match(r.stdout, /^PY=1 V=123 S=set up$/m);
       assert.equal(fs.readFileSync(path.join(dir, 'exit_code'), 'utf8').trim(), '3');
-      const noData = spawnSync('bash', ['-c', jobScript({ env: {}, torchrun: path.join(bin, 'torchrun'), gpus: 1, trainGlob: path.join(dir, 'none_*.bin') })], { encoding: 'utf8', cwd: dir });
+      const noData = spawnSync('bash', ['-c', jobScript({ torchrun: path.join(bin, 'torchrun'), gpus: 1, trainGlob: path.join(dir, 'none_*.bin') })], { encoding: 'utf8', cwd: dir });
       assert.equal(noData.status, 2);
       assert.match(noData.stdout, /no training shards match NANOGPT_TRAIN_FILES=.*none_\*\.bin on node/);
-      const badSetup = spawnSync('bash', ['-c', jobScript({ setup: 'false', env: {}, torchrun: 'true', gpus: 1 })], { encoding: 'utf8', cwd: dir });
+      const badSetup = spawnSync('bash', ['-c', jobScript({ setup: 'false', torchrun: 'true', gpus: 1 })], { encoding: 'utf8', cwd: dir });
       assert.equal(badSetup.status, 1);
       assert.match(badSetup.stdout, /the setup command failed \(exit 1\)/);
     } finally {
@@ -99,7 +107,7 @@ suite('remote: slurm', () => {
       const r = spawnSync('bash', ['-c', arrayLinksScript(path.join(dir, 'arrays', 'x'), runs)], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual([0, 1].map((i) => fs.realpathSync(path.join(dir, 'arrays', 'x', String(i)))), runs);
-      const job = jobScript({ env: {}, torchrun: 'pwd -P; false', gpus: 1, array: true });
+      const job = jobScript({ torchrun: 'pwd -P; false', gpus: 1, array: true });
       const out = spawnSync('bash', ['-c', job], { encoding: 'utf8', cwd: path.join(dir, 'arrays', 'x'), env: { ...process.env, SLURM_ARRAY_TASK_ID: '1' } });
       assert.equal(out.stdout.trim(), runs[1]);
       assert.ok(fs.existsSync(path.join(runs[1], 'exit_code')));

@@ -1,23 +1,27 @@
 // Bash scripts any launcher on a POSIX box shares (core/remote/launchers/), built with shellQuote only: the
 // preflight probe, reading a run file from an offset, and the target's setup + env lines. The target's
 // `setup` and `torchrun` settings are the user's own shell code (machine-scoped settings) and run through
-// `eval` of a quoted string; every path, name, glob and env value is quoted.
+// `eval` of a quoted string; every path, name, glob and env value is quoted. Env values (API keys) never go
+// into a script's text: a command line is visible to every user in `ps`. They travel on stdin (envInput).
 import { exportEnv, shellQuote } from './shell';
 
 /** `cd` into a run dir, or exit 10 (the launchers read 10 as "the run directory is gone"). */
 export const cdRun = (runDir: string) => `cd ${shellQuote(runDir)} || { echo "run directory ${runDir.replace(/[^\w./-]/g, '?')} is missing" >&2; exit 10; }`;
 
-export interface RunEnvSpec {
-  setup?: string;
-  env: Record<string, string>;
+/** What to send on stdin to a script that starts with TAKE_ENV. */
+export function envInput(env: Record<string, string>): string {
+  return exportEnv(env) + '\n';
 }
 
-/** The target's setup (its failure handled by `onFail`) and env, as script lines. */
-export function setupLines(spec: RunEnvSpec, onFail: string): string[] {
-  const lines: string[] = [];
-  if (spec.setup) lines.push(`eval ${shellQuote(spec.setup)} || ${onFail}`);
-  if (Object.keys(spec.env).length) lines.push(exportEnv(spec.env));
-  return lines;
+/** First line of a script that gets the env on stdin: keep it, not yet applied, in $SPEEDRUN_ENV. */
+export const TAKE_ENV = 'SPEEDRUN_ENV=$(cat)';
+
+/** Apply the env kept by TAKE_ENV (after the target's setup, so the target's env wins over it). */
+export const APPLY_ENV = 'eval "$SPEEDRUN_ENV"; unset SPEEDRUN_ENV';
+
+/** The target's setup, its failure handled by `onFail`. */
+export function setupLines(setup: string | undefined, onFail: string): string[] {
+  return setup ? [`eval ${shellQuote(setup)} || ${onFail}`] : [];
 }
 
 /** Count existing files matching a glob held in a variable: IFS= keeps spaces, the glob still expands,
@@ -26,7 +30,9 @@ export function countGlob(varName: string, glob: string): string[] {
   return [`${varName}=${shellQuote(glob)}`, `n=0; IFS=; for f in $${varName}; do [ -e "$f" ] && n=$((n+1)); done; unset IFS; echo "$n"`];
 }
 
-export interface PreflightSpec extends RunEnvSpec {
+/** A preflight script gets the env on stdin (envInput). */
+export interface PreflightSpec {
+  setup?: string;
   remoteDirAbs: string;
   torchrun: string;
   trainGlob?: string;
@@ -56,13 +62,14 @@ const TORCH_PROBE = [
 export function preflightScript(s: PreflightSpec): string {
   const probe = (fd: number, cmd: string) => `exec ${fd}< <({ ${cmd}; echo "rc=$?"; } 2>&1)`;
   return [
+    TAKE_ENV,
     `cd ${shellQuote(s.remoteDirAbs)} || exit 10`,
     `dump() { local l; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done; }`,
     'echo "@@setup"',
     ...(s.setup
       ? [`eval ${shellQuote(s.setup)} > .preflight-setup.log 2>&1; echo "rc=$?"; mapfile -t L < .preflight-setup.log; n=\${#L[@]}; printf '%s\\n' "\${L[@]:$(( n > 5 ? n - 5 : 0 ))}"`]
       : ['echo "rc=0"']),
-    ...(Object.keys(s.env).length ? [exportEnv(s.env)] : []),
+    APPLY_ENV,
     probe(3, 'nvidia-smi --query-gpu=index,memory.used,memory.total --format=csv,noheader,nounits'),
     probe(4, 'nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits'),
     'PY=python3; command -v python3 >/dev/null || PY=python',

@@ -3,10 +3,12 @@
 // Slurm launcher (launchers/slurm.ts) sends these scripts through an Executor.
 //
 // Layout on the cluster's shared filesystem (the same as for ssh targets, plus the job's files):
-//   <remoteDir>/runs/<runId>/train_gpt2.py, job.sh (the batch script), console.log (the job's --output),
+//   <remoteDir>/runs/<runId>/train_gpt2.py, job.sh (the batch script), env.sh (its env, mode 600),
+//                            console.log (the job's --output),
 //                            exit_code (written by job.sh when torchrun returns)
 //   <remoteDir>/arrays/<name>/<i> -> ../../runs/<runId>   (a job array: element i runs in that run dir)
-import { exportEnv, shellJoin, shellQuote } from './shell';
+import { TAKE_ENV } from './commands';
+import { shellJoin, shellQuote } from './shell';
 import type { SlurmTarget } from './targets';
 
 /** Job states as Slurm names them (squeue %T, scontrol JobState, sacct State). */
@@ -77,9 +79,11 @@ export function sbatchArgs(o: JobOptions): string[] {
   return [...args, ...t.sbatchArgs];
 }
 
+/** The job's environment file, written by submitScript from stdin (mode 600): values never sit in a command line. */
+export const ENV_FILE = 'env.sh';
+
 export interface JobScriptSpec {
   setup?: string;
-  env: Record<string, string>;
   torchrun: string;
   gpus: number;
   /** NANOGPT_TRAIN_FILES as resolved on the cluster, checked on the node before training (0 matches = exit 2). */
@@ -99,10 +103,13 @@ export function jobScript(s: JobScriptSpec): string {
     '#!/bin/bash',
     '# Speedrun Workbench: one run of train_gpt2.py, generated for sbatch (options on the sbatch command line).',
   ];
+  // Read in the directory the job starts in (an array's directory holds one for all its elements).
+  lines.push(`E=$(cat ${ENV_FILE} 2>/dev/null)`);
   if (s.array) lines.push('cd -P -- "$SLURM_ARRAY_TASK_ID" || { echo "speedrun: no run directory for array element $SLURM_ARRAY_TASK_ID"; exit 10; }');
   lines.push('rm -f exit_code');
   if (s.setup) lines.push(`eval ${shellQuote(s.setup)} || { rc=$?; echo "speedrun: the setup command failed (exit $rc) on $(hostname)"; ${done}; }`);
-  if (Object.keys(s.env).length) lines.push(exportEnv(s.env));
+  // After the setup, so the target's env wins over it.
+  lines.push('eval "$E"; unset E');
   // The record scripts print through print0 without flushing.
   lines.push('export PYTHONUNBUFFERED=1');
   if (s.trainGlob) {
@@ -125,10 +132,14 @@ export function jobScript(s: JobScriptSpec): string {
 /**
  * Write the batch script into `dir` and submit it. Prints `JOB <id>` (sbatch --parsable's `id[;cluster]`) or
  * sbatch's error on stderr with its exit code. `sha256` (single runs) checks the uploaded script first.
+ * The job's env comes on stdin (envInput) and goes to env.sh, readable by the user only.
  */
 export function submitScript(dir: string, script: string, args: string[], sha256?: string): string {
   return [
+    TAKE_ENV,
     `cd ${shellQuote(dir)} || exit 10`,
+    // printf is a builtin: the values never appear in a process's command line.
+    `(umask 077; printf '%s\n' "$SPEEDRUN_ENV" > ${ENV_FILE}) || exit 12`,
     ...(sha256 ? [`read -r sum _ < <(sha256sum train_gpt2.py); [ "$sum" = ${shellQuote(sha256)} ] || { echo "SHA256 MISMATCH"; exit 11; }`] : []),
     `printf '%s' ${shellQuote(script)} > job.sh`,
     'command -v sbatch >/dev/null || { echo "sbatch is not on the PATH of $(hostname)" >&2; exit 127; }',

@@ -10,7 +10,7 @@ import { dataGlobs, RunFailed, runEnv, type Launched, type LauncherStatus, type 
 import { evaluatePreflight, type PreflightOutcome } from '../../runs/preflight';
 import { SCRIPT } from '../../runs/store';
 import type { RunMeta } from '../../runs/types';
-import { cdRun, preflightScript, readFromScript, setupLines, type RunEnvSpec } from '../commands';
+import { APPLY_ENV, cdRun, envInput, preflightScript, readFromScript, setupLines, TAKE_ENV } from '../commands';
 import type { Executor } from '../executor';
 import { quotePath, shellQuote } from '../shell';
 
@@ -52,7 +52,9 @@ export function unlockScript(remoteDirAbs: string, runId: string): string {
   return `cd ${shellQuote(remoteDirAbs)} 2>/dev/null && [ "$(cat lock 2>/dev/null)" = ${shellQuote(runId)} ] && rm -f lock; true`;
 }
 
-export interface LaunchScriptSpec extends RunEnvSpec {
+/** A launch script gets the env on stdin (envInput). */
+export interface LaunchScriptSpec {
+  setup?: string;
   runDir: string;
   sha256: string;
   torchrun: string;
@@ -76,7 +78,8 @@ export function launchScript(s: LaunchScriptSpec): string {
     "  trap '' TERM; echo 1 > timed_out; kill -TERM -- -$$ 2>/dev/null",
     `  sleep ${Math.max(1, Math.ceil(s.graceSec))}; kill -KILL -- -$$ 2>/dev/null ) >/dev/null 2>&1 &`,
     'wd=$!',
-    ...setupLines(s, 'echo "speedrun: the setup command failed (exit $?)"'),
+    ...setupLines(s.setup, 'echo "speedrun: the setup command failed (exit $?)"'),
+    APPLY_ENV,
     'export PYTHONUNBUFFERED=1',
     // A trap (not an ignore) so the leader outlives a TERM to the group and records the exit code; children
     // get default signal handling back on exec.
@@ -87,11 +90,14 @@ export function launchScript(s: LaunchScriptSpec): string {
     'echo $rc > exit_code.tmp && mv -f exit_code.tmp exit_code',
   ].join('\n');
   return [
+    TAKE_ENV,
     cdRun(s.runDir),
     `read -r sum _ < <(sha256sum train_gpt2.py); [ "$sum" = ${shellQuote(s.sha256)} ] || { echo "SHA256 MISMATCH"; exit 11; }`,
     'rm -f pgid exit_code timed_out cancelled',
     // `;` (not `&&`) before the background job: with `&&` the whole list would be backgrounded in a subshell
     // holding the channel open until the run ends.
+    // The env reaches the run through its environment (export), never its command line.
+    'export SPEEDRUN_ENV',
     `setsid bash -c ${shellQuote(inner)} > console.log 2>&1 < /dev/null &`,
     'for ((i = 0; i < 500; i++)); do [ -s pgid ] && break; sleep 0.01; done',
     'echo "PGID $(cat pgid 2>/dev/null)"',
@@ -201,7 +207,7 @@ export class DetachedLauncher implements RunLauncher {
   async preflight(x: Executor): Promise<PreflightOutcome> {
     const t = this.s.target;
     const g = dataGlobs(t, this.home, this.remoteDirAbs!);
-    const r = await x.exec(preflightScript({ remoteDirAbs: this.remoteDirAbs!, setup: t.setup, env: this.env(), torchrun: t.torchrun, trainGlob: g.train, valGlob: g.val }));
+    const r = await x.exec(preflightScript({ remoteDirAbs: this.remoteDirAbs!, setup: t.setup, torchrun: t.torchrun, trainGlob: g.train, valGlob: g.val }), { stdin: envInput(this.env()) });
     return evaluatePreflight(r.stdout, {
       gpus: t.gpus,
       record: this.s.record,
@@ -215,7 +221,8 @@ export class DetachedLauncher implements RunLauncher {
   async launch(x: Executor, meta: RunMeta): Promise<Launched> {
     const t = this.s.target;
     const r = await x.exec(
-      launchScript({ runDir: meta.remoteDir!, sha256: meta.scriptSha256, setup: t.setup, env: this.env(), torchrun: t.torchrun, gpus: t.gpus, timeLimitSec: this.s.timeLimitMs / 1000, graceSec: this.s.cancelGraceMs / 1000 }),
+      launchScript({ runDir: meta.remoteDir!, sha256: meta.scriptSha256, setup: t.setup, torchrun: t.torchrun, gpus: t.gpus, timeLimitSec: this.s.timeLimitMs / 1000, graceSec: this.s.cancelGraceMs / 1000 }),
+      { stdin: envInput(this.env()) },
     );
     if (/SHA256 MISMATCH/.test(r.stdout)) throw new RunFailed('upload', `The uploaded ${SCRIPT} on ${x.label} does not match the local snapshot (sha256 differs).`);
     const pgid = /^PGID (\d+)$/m.exec(r.stdout)?.[1];

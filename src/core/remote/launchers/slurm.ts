@@ -7,7 +7,7 @@ import { dataGlobs, RunFailed, runEnv, type Launched, type LauncherStatus, type 
 import { parseSections, type PreflightOutcome } from '../../runs/preflight';
 import { SCRIPT } from '../../runs/store';
 import type { PreflightReport, RunMeta } from '../../runs/types';
-import { cdRun, countGlob, readFromScript } from '../commands';
+import { cdRun, countGlob, envInput, readFromScript } from '../commands';
 import type { Executor } from '../executor';
 import { quotePath, shellQuote } from '../shell';
 import {
@@ -187,14 +187,18 @@ export class SlurmLauncher implements RunLauncher {
     const t = this.t;
     const g = dataGlobs(t, this.home, this.remoteDirAbs!);
     const args = sbatchArgs({ target: t, name: o.name, timeLimitMinutes: this.s.timeLimitMs / 60_000, chdir: o.chdir, output: o.output, array: o.array });
-    const script = jobScript({ setup: t.setup, env: runEnv(t, this.home, this.remoteDirAbs!), torchrun: t.torchrun, gpus: t.gpus, trainGlob: g.train, array: !!o.array });
+    const script = jobScript({ setup: t.setup, torchrun: t.torchrun, gpus: t.gpus, trainGlob: g.train, array: !!o.array });
     return { args, script };
+  }
+
+  private envInput(): string {
+    return envInput(runEnv(this.t, this.home, this.remoteDirAbs!));
   }
 
   async launch(x: Executor, meta: RunMeta): Promise<Launched> {
     const runDir = meta.remoteDir!;
     const { args, script } = this.job({ chdir: runDir, output: 'console.log', name: `speedrun-${meta.runId}` });
-    const r = await x.exec(submitScript(runDir, script, args, meta.scriptSha256));
+    const r = await x.exec(submitScript(runDir, script, args, meta.scriptSha256), { stdin: this.envInput() });
     if (/SHA256 MISMATCH/.test(r.stdout)) throw new RunFailed('upload', `The uploaded ${SCRIPT} on ${x.label} does not match the local snapshot (sha256 differs).`);
     const jobId = parseSubmit(r.stdout);
     if (r.code !== 0 || !jobId) throw new RunFailed('launch', `sbatch on ${x.label} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
@@ -207,7 +211,7 @@ export class SlurmLauncher implements RunLauncher {
     const { args, script } = this.job({ chdir: arrayDir, output: '%a/console.log', name: `speedrun-${metas[0].runId}-x${metas.length}`, array: { count: metas.length, parallel } });
     const links = await x.exec(arrayLinksScript(arrayDir, metas.map((m) => m.remoteDir!)));
     if (links.code !== 0) throw new RunFailed('launch', `Cannot prepare the job array in ${arrayDir} on ${x.label}: ${links.stderr.trim() || `exit ${links.code}`}`);
-    const r = await x.exec(submitScript(arrayDir, script, args));
+    const r = await x.exec(submitScript(arrayDir, script, args), { stdin: this.envInput() });
     const jobId = parseSubmit(r.stdout);
     if (r.code !== 0 || !jobId) throw new RunFailed('launch', `sbatch on ${x.label} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
     return metas.map((_, i) => ({ detail: `submitted as Slurm job ${jobId}_${i} (array of ${metas.length})`, meta: { slurmJobId: `${jobId}_${i}` } }));

@@ -1,0 +1,65 @@
+// The agent transcript: a webview timeline of sessions and turns (the model's text as it streams, the edits,
+// the rule checks, the runs and their results). It is rebuilt from .speedrun/agent/transcript.jsonl, so it
+// survives a window reload (the host's panel serializer revives it). Strict CSP: nonce script, media/ only.
+import * as vscode from 'vscode';
+import { readTranscript } from '../../core/agent/transcript';
+import type { AgentEvent } from '../../core/agent/types';
+import type { ToTranscript } from '../../shared/transcriptProtocol';
+import { transcriptMessage, type TranscriptMessage } from '../../shared/webviewMessages';
+import { WebviewHost } from '../webviewHost';
+
+export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
+
+const BODY = `<header id="bar">
+  <span id="status" role="status">Loading…</span>
+  <span class="actions">
+    <button id="accept" class="hidden" title="Accept the turn and run it">Accept</button>
+    <button id="reject" class="secondary hidden" title="Undo the turn">Reject</button>
+    <button id="stop" class="secondary hidden" title="Stop the agent">Stop</button>
+  </span>
+</header>
+<main id="timeline"><p class="empty">No agent session yet. Start one with “Speedrun: Ask Agent…”.</p></main>`;
+
+export interface TranscriptHost {
+  taskDir(): string | undefined;
+  running(): boolean;
+  pendingTurn(): number | null;
+  onMessage(m: TranscriptMessage): void;
+}
+
+export class TranscriptPanel implements vscode.Disposable {
+  private readonly host: WebviewHost<ToTranscript, TranscriptMessage>;
+
+  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, private readonly agent: TranscriptHost) {
+    this.host = new WebviewHost(context, {
+      viewType: TRANSCRIPT_VIEW, title: 'Agent Transcript', script: 'transcript.js', style: 'transcript.css', body: BODY, schema: transcriptMessage,
+    }, {
+      onReady: () => {
+        const dir = this.agent.taskDir();
+        const events: AgentEvent[] = dir ? readTranscript(dir) : [];
+        this.host.post({ type: 'init', events, running: this.agent.running(), pendingTurn: this.agent.pendingTurn() });
+      },
+      onMessage: (m) => this.agent.onMessage(m),
+    }, log);
+  }
+
+  get visible(): boolean {
+    return this.host.isOpen;
+  }
+
+  show(preserveFocus = true): void {
+    this.host.show(preserveFocus);
+  }
+
+  event(e: AgentEvent): void {
+    this.host.post({ type: 'event', event: e });
+  }
+
+  state(): void {
+    this.host.post({ type: 'state', running: this.agent.running(), pendingTurn: this.agent.pendingTurn() });
+  }
+
+  dispose(): void {
+    this.host.dispose();
+  }
+}
