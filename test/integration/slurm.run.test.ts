@@ -228,6 +228,20 @@ suite('slurm: runs on a real Slurm cluster', function () {
     h.manager.dispose();
   });
 
+  test('data the login node cannot see: a preflight warning that says so, then the job stops on its node with the reason', async () => {
+    const h = harness(slurmTarget(cluster, { ...target, trainFiles: path.join(base, 'node-local', 'fineweb_train_*.bin') }));
+    const task = makeTask({ steps: 10, valEvery: 10 });
+    const meta = h.manager.enqueue({ taskDir: task, target: 'cluster' });
+    const end = await h.manager.waitForEnd(meta.runId);
+    const warning = h.events.find((e) => e.runId === meta.runId && e.type === 'state' && /^warning: NANOGPT_TRAIN_FILES=/.test(e.detail ?? ''));
+    assert.ok(warning && /can only be checked inside the job/.test((warning as { detail: string }).detail), 'the login-node check said what it could not check');
+    assert.equal(end.state, 'failed');
+    assert.equal(end.exitCode, 2);
+    assert.match(end.schedulerState ?? '', /^FAILED \(exit code 2\)/);
+    assert.match(new RunStore(task).readConsole(meta.runId).toString(), /speedrun: no training shards match NANOGPT_TRAIN_FILES=.*node-local.* on node /);
+    h.manager.dispose();
+  });
+
   test('a job array: three runs in one sbatch, at most two at once, each followed to its end', async () => {
     const h = harness(slurmTarget(cluster, { ...target, gpus: 2 }));
     const tasks = [makeTask({ steps: 10, valEvery: 10 }), makeTask({ steps: 12, valEvery: 12 })];
