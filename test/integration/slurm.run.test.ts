@@ -187,6 +187,27 @@ suite('slurm: runs on a real Slurm cluster', function () {
     }
   });
 
+  test('Slurm requeues the job mid-run: PENDING again, then followed on; the run ends with the second attempt', async () => {
+    const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '20' } }));
+    const task = makeTask({ steps: 60, valEvery: 30 });
+    const meta = h.manager.enqueue({ taskDir: task, target: 'cluster' });
+    await h.until(meta.runId, (e) => e.type === 'log' && e.event.type === 'train', 60_000);
+    const jobId = new RunStore(task).read(meta.runId)!.slurmJobId!;
+    assert.equal(spawnSync('scontrol', ['requeue', jobId]).status, 0);
+    await h.until(meta.runId, (e) => e.type === 'state' && e.state === 'queued' && /^PENDING/.test(e.detail ?? ''), 30_000);
+    // Slurm holds a requeued job back for a while (BeginTime); let it go now.
+    spawnSync('scontrol', ['update', `JobId=${jobId}`, 'StartTime=now']);
+    const end = await h.manager.waitForEnd(meta.runId);
+    assert.equal(end.state, 'finished', JSON.stringify(end.failure ?? end.error));
+    assert.equal(end.schedulerState, 'COMPLETED');
+    const remote = fs.readFileSync(path.join(end.remoteDir!, 'console.log'), 'utf8');
+    assert.match(remote, /DUE TO JOB REQUEUE/);
+    assert.equal((remote.match(/SIMULATED torchrun/g) ?? []).length, 2);
+    assert.equal(h.output(meta.runId), remote);
+    assert.equal(end.final?.n_steps, 60);
+    h.manager.dispose();
+  });
+
   test('cancel uses scancel: job CANCELLED, results CANCELLED, no process of the job left', async () => {
     const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '5' } }));
     const task = makeTask({ steps: 400, valEvery: 100 });

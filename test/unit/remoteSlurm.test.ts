@@ -149,6 +149,8 @@ suite('remote: slurm', () => {
     assert.deepEqual([arr.exit, arr.alive, arr.schedulerState], [3, false, 'FAILED (exit code 3)']);
     const timeout = parseStatus('EXIT none\n@@job\n9|TIMEOUT|0:15|TimeLimit\n', '9');
     assert.deepEqual([timeout.timedOut, timeout.cancelled, timeout.exit, timeout.alive], [true, false, null, false]);
+    const requeued = parseStatus(`EXIT 143\nSIZE 10\n@@job\n${PENDING_LINE.replace('Reason=Resources', 'Reason=BeginTime')}\n`, '7');
+    assert.deepEqual([requeued.exit, requeued.waiting, requeued.schedulerState], [null, true, 'PENDING (waiting: BeginTime)']);
     const node = parseStatus('EXIT none\n@@job\n9|NODE_FAIL|0:9|None\n', '9');
     assert.match(node.endReason!, /node failed/);
   });

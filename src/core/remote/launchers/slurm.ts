@@ -44,7 +44,8 @@ export function followScript(runDir: string, jobId: string, offset: number): str
     `tail -c +${Math.floor(offset) + 1} -F console.log 2>/dev/null & t=$!`,
     "trap 'kill $t 2>/dev/null' EXIT",
     // Slurm is asked once a second, not on every tick: the controller serves the whole cluster.
-    `while [ ! -e exit_code ]; do sleep 1; case "$(st)" in ""|${ENDED}) break;; esac; done`,
+    // Also when Slurm requeues it (PENDING again): the engine shows that and follows on when it runs.
+    'while [ ! -e exit_code ]; do sleep 1; case "$(st)" in RUNNING|COMPLETING|CONFIGURING|SIGNALING|STAGE_OUT) ;; *) break;; esac; done',
   ].join('\n');
 }
 
@@ -117,6 +118,8 @@ export function parseStatus(out: string, jobId: string | undefined): LauncherSta
   st.timedOut = job.state === 'TIMEOUT';
   st.schedulerState = describeJob(job);
   st.endReason = endReason(job);
+  // Requeued (preempted, node lost): the exit code of the killed attempt is stale; the job runs again.
+  if (st.waiting) st.exit = null;
   // The batch script never reached its end (killed, node lost): Slurm's exit code is all there is.
   if (st.exit === null && !st.alive && (job.state === 'COMPLETED' || job.state === 'FAILED') && job.exitCode !== undefined) st.exit = job.exitCode;
   return st;
