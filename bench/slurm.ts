@@ -1,6 +1,7 @@
 // Slurm: submit-to-first-log-line latency of a run through Speedrun Workbench (RunManager.enqueue on a slurm
 // target without a login node) against plain `sbatch` + `tail -F` of the same SIMULATED torchrun, for 1, 10
-// and 50 jobs submitted at once (8 one-GPU jobs run at a time on the test cluster, the rest queue).
+// and 50 jobs submitted at once (8 one-GPU jobs run at a time on the test cluster, the rest queue), one run per
+// enqueue and, from 10 jobs on, all of them as one job array (RunManager.enqueueBatch).
 // Needs root, slurm-wlm and munge; starts the single-node test cluster (test/support/slurm.ts).
 // Run: npx tsc -p tsconfig.test.json && node out/bench/slurm.js [N ...]
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,7 +47,7 @@ async function plain(n: number, base: string, simDir: string, shards: { trainFil
   );
 }
 
-async function ours(n: number, base: string, simSetup: string, shards: { trainFiles: string; valFiles: string }): Promise<{ first: number[]; submitted: number[] }> {
+async function ours(n: number, base: string, simSetup: string, shards: { trainFiles: string; valFiles: string }, array = false): Promise<{ first: number[]; submitted: number[] }> {
   const { targets } = parseTargets([{ name: 'cluster', kind: 'slurm', gpus: 1, setup: simSetup, remoteDir: path.join(base, 'work'), ...shards, env: ENV }]);
   const m = new RunManager({ targets: () => targets, connect: (t) => connectTarget(t, { confirmHostKey: async () => false }), timeLimitMs: () => 600_000, cancelGraceMs: () => 2000 });
   const first = new Map<string, number>();
@@ -55,18 +56,30 @@ async function ours(n: number, base: string, simSetup: string, shards: { trainFi
   const done = new Map<string, () => void>();
   m.onEvent((e) => {
     if (e.type === 'state' && e.state === 'compiling' && /submitted/.test(e.detail ?? '')) submitted.push(now() - t0.get(e.runId)!);
-    if (e.type === 'output' && !first.has(e.runId)) {
+    if (e.type === 'output' && !first.has(e.runId) && t0.has(e.runId)) {
       first.set(e.runId, now() - t0.get(e.runId)!);
       done.get(e.runId)?.();
     }
   });
   const waits: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const task = makeTask({ steps: 5, valEvery: 5, parent: base, name: `task-${n}-${i}` });
+  const tasks = Array.from({ length: n }, (_, i) => makeTask({ steps: 5, valEvery: 5, parent: base, name: `task-${n}-${i}-${array ? 'a' : 's'}` }));
+  if (array) {
+    // One sbatch for all: the runs' start is the call, their first line comes through their own followers.
     const start = now();
-    const meta = m.enqueue({ taskDir: task, target: 'cluster' });
-    t0.set(meta.runId, start);
-    waits.push(new Promise<void>((r) => done.set(meta.runId, r)));
+    const batch = m.enqueueBatch({ taskDirs: tasks, target: 'cluster', parallel: 8 });
+    const metas = await batch;
+    submitted.push(now() - start);
+    for (const meta of metas) {
+      t0.set(meta.runId, start);
+      if (!first.has(meta.runId)) waits.push(new Promise<void>((r) => done.set(meta.runId, r)));
+    }
+  } else {
+    for (const task of tasks) {
+      const start = now();
+      const meta = m.enqueue({ taskDir: task, target: 'cluster' });
+      t0.set(meta.runId, start);
+      waits.push(new Promise<void>((r) => done.set(meta.runId, r)));
+    }
   }
   await Promise.all(waits);
   await Promise.all([...t0.keys()].map((id) => m.waitForEnd(id)));
@@ -88,11 +101,14 @@ async function main() {
       const p = await plain(n, base, c.simDir, shards, script);
       await waitIdle();
       const o = await ours(n, base, c.simSetup, shards);
+      await waitIdle();
+      const a = n > 1 ? await ours(n, base, c.simSetup, shards, true) : undefined;
       const f = (xs: number[]) => `${pct(xs, 0.5).toFixed(0)} / ${pct(xs, 0.9).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`;
       console.log(
         `  ${String(n).padStart(2)} jobs  plain sbatch + tail -F: ${f(p).padEnd(20)} speedrun: ${f(o.first).padEnd(20)} overhead (median): ${(pct(o.first, 0.5) - pct(p, 0.5)).toFixed(0)} ms` +
           `  (speedrun's own submit: connect + mkdir + sinfo preflight + copy + sbatch, median ${pct(o.submitted, 0.5).toFixed(0)} ms)`,
       );
+      if (a) console.log(`           as one job array (%8): ${f(a.first).padEnd(20)} overhead (median): ${(pct(a.first, 0.5) - pct(p, 0.5)).toFixed(0)} ms  (one submit for all: ${a.submitted[0].toFixed(0)} ms)`);
     }
   } finally {
     spawnSync('scancel', ['--user=root'], { stdio: 'ignore' });

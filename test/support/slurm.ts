@@ -171,7 +171,8 @@ export async function startSlurm(): Promise<SlurmCluster> {
 
 /** Cancel every job, then stop slurmd, slurmctld and munged by their pid files (never by name). */
 export function stopSlurm(): void {
-  spawnSync('scancel', ['--full', '--user=root'], { stdio: 'ignore' });
+  // Every user's jobs (the ssh tests submit as their login user); slurmstepd still ends them after we stop.
+  spawnSync('scancel', ['--full', `--partition=${SLURM_PARTITION}`], { stdio: 'ignore' });
   for (const f of [PIDS.slurmd, PIDS.slurmctld, PIDS.munged]) {
     const pid = pidAlive(f);
     if (pid) process.kill(pid, 'SIGTERM');

@@ -125,6 +125,9 @@ export function parseStatus(out: string, jobId: string | undefined): LauncherSta
   return st;
 }
 
+const PREFLIGHT_TTL_MS = 30_000;
+const recentPreflights = new Map<string, { at: number; outcome: Promise<PreflightOutcome> }>();
+
 export class SlurmLauncher implements RunLauncher {
   readonly queuesItself = true;
   private remoteDirAbs?: string;
@@ -148,7 +151,24 @@ export class SlurmLauncher implements RunLauncher {
 
   async release(): Promise<void> {}
 
+  /**
+   * Runs submitted together ask the same questions of the same login node: they share one answer for
+   * PREFLIGHT_TTL_MS (one sinfo instead of fifty), unless it found a problem.
+   */
   async preflight(x: Executor): Promise<PreflightOutcome> {
+    const key = `${x.label}\0${JSON.stringify(this.t)}\0${this.s.record?.record ?? ''}`;
+    const hit = recentPreflights.get(key);
+    if (hit && Date.now() - hit.at < PREFLIGHT_TTL_MS) return hit.outcome;
+    const outcome = this.checkLoginNode(x);
+    recentPreflights.set(key, { at: Date.now(), outcome });
+    outcome.then(
+      (o) => o.errors.length && recentPreflights.delete(key),
+      () => recentPreflights.delete(key),
+    );
+    return outcome;
+  }
+
+  private async checkLoginNode(x: Executor): Promise<PreflightOutcome> {
     const t = this.t;
     const g = dataGlobs(t, this.home, this.remoteDirAbs!);
     const r = await x.exec(preflightScript(this.remoteDirAbs!, g.train, g.val));
