@@ -279,10 +279,10 @@ suite('slurm: runs on a real Slurm cluster', function () {
     h.manager.dispose();
   });
 
-  test('re-attach by job id after the CLI is killed mid-run (the window-reload path)', async () => {
+  test('re-attach by job id after the CLI is killed mid-run: speedrun attach, then a window reload finds it ended', async () => {
     const task = makeTask({ steps: 150, valEvery: 50 });
     const targetsFile = path.join(base, 'targets.json');
-    fs.writeFileSync(targetsFile, JSON.stringify([{ ...target, env: { ...FAST, SIM_SPEEDUP: '30' } }]));
+    fs.writeFileSync(targetsFile, JSON.stringify([{ ...target, env: { ...FAST, SIM_SPEEDUP: '3' } }]));
     const cli = spawn('node', [path.join(REPO_ROOT, 'dist/cli.js'), 'run', '--target', 'cluster', '--task-dir', task, '--targets-file', targetsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     cli.stderr.on('data', (b) => (err += b));
@@ -296,11 +296,15 @@ suite('slurm: runs on a real Slurm cluster', function () {
     const stored = store.list()[0];
     assert.ok(stored?.slurmJobId, `the CLI stored the job id before it died (stderr: ${err})`);
     assert.match(err, new RegExp(`Slurm job ${stored.slurmJobId}`));
-    const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '30' } }));
-    const m = h.manager.attach(task, stored.runId, true) as RunMeta;
-    assert.ok(m);
-    const end = await h.manager.waitForEnd(stored.runId);
+    const attach = spawnSync('node', [path.join(REPO_ROOT, 'dist/cli.js'), 'attach', stored.runId, '--task-dir', task, '--targets-file', targetsFile], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(attach.status, 0, attach.stderr);
+    const end = store.read(stored.runId)!;
     assert.equal(end.state, 'finished');
+    assert.equal(end.slurmJobId, stored.slurmJobId);
+    assert.equal(store.readResults(stored.runId)?.status, 'COMPLETED');
+    // A window reload afterwards: nothing left to follow, the run is ended.
+    const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '30' } }));
+    assert.equal((h.manager.attach(task, stored.runId, true) as RunMeta).state, 'finished');
     const remote = fs.readFileSync(path.join(end.remoteDir!, 'console.log'));
     assert.ok(store.readConsole(stored.runId).equals(remote), 'local console.log equals the job output: nothing lost or repeated');
     h.manager.dispose();
