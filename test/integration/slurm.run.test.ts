@@ -195,8 +195,11 @@ suite('slurm: runs on a real Slurm cluster', function () {
     const jobId = new RunStore(task).read(meta.runId)!.slurmJobId!;
     assert.equal(spawnSync('scontrol', ['requeue', jobId]).status, 0);
     await h.until(meta.runId, (e) => e.type === 'state' && e.state === 'queued' && /^PENDING/.test(e.detail ?? ''), 30_000);
-    // Slurm holds a requeued job back for a while (BeginTime); let it go now.
-    spawnSync('scontrol', ['update', `JobId=${jobId}`, 'StartTime=now']);
+    // Slurm holds a requeued job back for two minutes (BeginTime); let it go now (again, until it runs).
+    for (let i = 0; i < 30 && squeueState(jobId).state !== 'RUNNING'; i++) {
+      spawnSync('scontrol', ['update', `JobId=${jobId}`, 'StartTime=now']);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     const end = await h.manager.waitForEnd(meta.runId);
     assert.equal(end.state, 'finished', JSON.stringify(end.failure ?? end.error));
     assert.equal(end.schedulerState, 'COMPLETED');
