@@ -7,5 +7,6 @@ import { command as parseLog } from './parseLog';
 import { runCommand, cancelCommand } from './run';
 import { command as compare } from './compare';
 import { command as attach } from './attach';
+import { command as agent } from './agent';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent];

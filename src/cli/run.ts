@@ -10,6 +10,7 @@ import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
 import { chooseTarget, loadTargetFiles, TargetFileError, type LoadedTargets } from '../core/remote/targetFiles';
 import type { Target } from '../core/remote/targets';
+import { preRunCheck } from '../core/rules/preRun';
 import { RunError, RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
@@ -132,9 +133,10 @@ export const runCommand = defineCommand({
     target: { type: 'string', value: 'NAME', description: 'the target to run on', defaultText: 'the only target, when exactly one is configured' },
     ...commonOptions,
     'time-limit': { type: 'string', value: 'MINUTES', description: 'stop the run after this long', default: '60' },
+    'ignore-rules': { type: 'boolean', description: 'run even when the script breaks a benchmark rule (the run will not count)' },
   },
   notes: [
-    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input.',
+    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules).',
     "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
   ],
   examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log'],
@@ -142,6 +144,13 @@ export const runCommand = defineCommand({
     const timeLimit = Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
     const taskDir = taskDirOf(values['task-dir']);
+    // The benchmark rules, as the editor checks them before a run (core/rules/preRun.ts).
+    const check = await preRunCheck(taskDir, { python: process.env.SPEEDRUN_PYTHON });
+    if (check.errors.length) {
+      err(`${check.details}\n`);
+      if (!values['ignore-rules']) throw new CliError(`${check.summary} Fix it, or pass --ignore-rules to run it anyway.`);
+      err(`[speedrun] ${check.summary} Running it anyway (--ignore-rules).\n`);
+    }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);
     const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
@@ -159,7 +168,7 @@ export const runCommand = defineCommand({
     }
     err(`[speedrun] run ${meta.runId} on ${target.name}\n`);
     const detach = () => {
-      err(`\n[speedrun] detached; run ${meta.runId} goes on. Cancel it with: speedrun cancel ${meta.runId} --task-dir ${JSON.stringify(taskDir)}\n`);
+      err(`\n[speedrun] detached; run ${meta.runId} goes on. Follow it again with: speedrun attach ${meta.runId} --task-dir ${JSON.stringify(taskDir)} (or cancel it with: speedrun cancel ...)\n`);
       m.dispose();
       void exitAfterFlush(EXIT.failed);
     };

@@ -10,7 +10,7 @@ import { parseTargets, type Target } from '../../src/core/remote/targets';
 import { RunManager } from '../../src/core/runs/manager';
 import { RunStore } from '../../src/core/runs/store';
 import type { RunEvent, RunMeta } from '../../src/core/runs/types';
-import { makeShards, makeTask, removeTemps, tempDir, writeSshConfig } from '../support/runFixture';
+import { makeShards, makeTask, removeTemps, shortScript, tempDir, writeSshConfig } from '../support/runFixture';
 import { holdGpus, squeueState, startSlurm, type SlurmCluster } from '../support/slurm';
 import { ensureUser, REPO_ROOT, startSshd, type Sshd } from '../support/sshd';
 
@@ -269,13 +269,14 @@ suite('slurm: runs on a real Slurm cluster', function () {
   test('a job array: three runs in one sbatch, at most two at once, each followed to its end', async () => {
     const h = harness(slurmTarget(cluster, { ...target, gpus: 2 }));
     const tasks = [makeTask({ steps: 10, valEvery: 10 }), makeTask({ steps: 12, valEvery: 12 })];
-    const metas = await h.manager.enqueueBatch({ taskDirs: [tasks[0], tasks[1], tasks[0]], target: 'cluster', parallel: 2 });
+    // The third runs a script of its own (as a search would), not its task's train_gpt2.py.
+    const metas = await h.manager.enqueueBatch({ taskDirs: [tasks[0], tasks[1], tasks[0]], scripts: [undefined, undefined, shortScript(12, 8, 8)], target: 'cluster', parallel: 2 });
     assert.equal(metas.length, 3);
     const arrayId = metas[0].slurmJobId!.split('_')[0];
     assert.deepEqual(metas.map((m) => m.slurmJobId), [0, 1, 2].map((i) => `${arrayId}_${i}`));
     const ends = await Promise.all(metas.map((m) => h.manager.waitForEnd(m.runId)));
     assert.deepEqual(ends.map((e) => e.state), ['finished', 'finished', 'finished']);
-    assert.deepEqual(ends.map((e) => e.final?.n_steps), [10, 12, 10]);
+    assert.deepEqual(ends.map((e) => e.final?.n_steps), [10, 12, 8]);
     for (const e of ends) assert.equal(h.output(e.runId), fs.readFileSync(path.join(e.remoteDir!, 'console.log'), 'utf8'));
     const job = spawnSync('scontrol', ['show', 'job', '-o', arrayId], { encoding: 'utf8' }).stdout;
     assert.match(job, /ArrayTaskThrottle=2/);

@@ -91,13 +91,16 @@ export class RunManager {
     return e;
   }
 
-  /** Snapshot the task's script and queue a run of it on `targetName`. */
-  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin'] }): RunMeta {
+  /**
+   * Snapshot the task's script (or `script`, e.g. one node of an agent's search) and queue a run of it on
+   * `targetName`.
+   */
+  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin']; script?: string }): RunMeta {
     const target = this.target(opts.target);
     const store = new RunStore(opts.taskDir);
     let script: Buffer;
     try {
-      script = fs.readFileSync(path.join(opts.taskDir, SCRIPT));
+      script = opts.script !== undefined ? Buffer.from(opts.script) : fs.readFileSync(path.join(opts.taskDir, SCRIPT));
     } catch {
       throw new RunError(`No ${SCRIPT} in ${opts.taskDir}.`);
     }
@@ -122,20 +125,22 @@ export class RunManager {
   }
 
   /**
-   * Run the script of each task dir (a dir may repeat) as one job array on a target whose launcher supports it
+   * Run the script of each task dir (a dir may repeat; `scripts[i]`, when given, instead of its train_gpt2.py) as one
+   * job array on a target whose launcher supports it
    * (Slurm), at most `parallel` at once: one preflight, one sbatch. Each run is then followed like any other.
    * Throws RunError when preflight or submission fails (the runs' records are then marked failed).
    */
-  async enqueueBatch(opts: { taskDirs: string[]; target: string; parallel?: number; origin?: RunMeta['origin'] }): Promise<RunMeta[]> {
+  async enqueueBatch(opts: { taskDirs: string[]; target: string; parallel?: number; origin?: RunMeta['origin']; scripts?: (string | undefined)[] }): Promise<RunMeta[]> {
     const target = this.target(opts.target);
     const launcher = createLauncher({ target, timeLimitMs: this.o.timeLimitMs(), cancelGraceMs: this.o.cancelGraceMs(), record: taskRecord(opts.taskDirs[0]), minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024 });
     if (!launcher.launchBatch) throw new RunError(`Target '${target.name}' (${target.kind}) cannot run a batch as one job; queue the runs one by one.`);
     if (!opts.taskDirs.length) return [];
     const ids = new Set<string>();
-    const runs = opts.taskDirs.map((taskDir) => {
+    const runs = opts.taskDirs.map((taskDir, i) => {
       let script: Buffer;
       try {
-        script = fs.readFileSync(path.join(taskDir, SCRIPT));
+        const text = opts.scripts?.[i];
+        script = text !== undefined ? Buffer.from(text) : fs.readFileSync(path.join(taskDir, SCRIPT));
       } catch {
         throw new RunError(`No ${SCRIPT} in ${taskDir}.`);
       }
