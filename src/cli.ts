@@ -7,10 +7,11 @@ import { command as openTask } from './cli/openTask';
 import { command as parseLog } from './cli/parseLog';
 import { runCommand, cancelCommand } from './cli/run';
 import { command as compare } from './cli/compare';
+import { command as attach } from './cli/attach';
 import { command as agent } from './cli/agent';
 
 /** The command table: add a command here (its file exports `command = defineCommand({...})`). */
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, agent];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
