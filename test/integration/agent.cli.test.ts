@@ -144,6 +144,11 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
     assert.equal(fs.existsSync(path.join(taskDir, '.speedrun/agent')), false, 'no session was opened');
+    const help = await cli(['agent', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: speedrun agent \[options\]/);
+    assert.match(help.stdout, /--backend KIND .*\(default: openai\)/);
+    assert.match(help.stdout, /Example[\s\S]*speedrun agent --/);
     const notTask = tempDir();
     fs.writeFileSync(path.join(notTask, 'train_gpt2.py'), 'print(1)\n');
     const r = await cli(['agent', '--task-dir', notTask, '--no-run']);
