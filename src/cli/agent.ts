@@ -220,7 +220,9 @@ export const command = defineCommand({
       out(
         best
           ? `best attempt: turn ${best.turn}, ${seconds(best.trainTimeMs)} at val loss ${best.valLoss.toFixed(4)}${best.runId ? ` (run ${best.runId})` : ''}; left in ${path.join(taskDir, 'train_gpt2.py')}\n`
-          : 'no valid attempt beat the starting point\n',
+          : noRun
+            ? `runs were off (--no-run): ${path.join(taskDir, 'train_gpt2.py')} holds the last accepted change; the script before each turn is in .speedrun/checkpoints/\n`
+            : 'no valid attempt beat the starting point\n',
       );
       if (fs.existsSync(transcriptPath(taskDir))) err(`[agent] transcript: ${transcriptPath(taskDir)} (session ${sessionId})\n`);
     }
