@@ -247,18 +247,22 @@ export class RunEngine {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        let pid: number;
-        try {
-          pid = Number(fs.readFileSync(this.ownerFile, 'utf8'));
-        } catch {
-          return false; // not a readable pid file (a folder in its place): watch only, never crash
-        }
+        const pid = this.ownerPid();
+        if (pid === null) return false; // not a readable pid file (a folder in its place): watch only, never crash
         if (pid === process.pid) return (this.owner = true);
         if (pid > 0 && pidAlive(pid)) return false;
         fs.rmSync(this.ownerFile, { force: true }); // its process is gone
       }
     }
     return false;
+  }
+
+  private ownerPid(): number | null {
+    try {
+      return Number(fs.readFileSync(this.ownerFile, 'utf8'));
+    } catch {
+      return null;
+    }
   }
 
   private releaseOwnership() {
@@ -268,7 +272,7 @@ export class RunEngine {
 
   /** Follow another process's run through its meta.json and console.log until it ends. */
   private async observe(): Promise<RunMeta> {
-    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${fs.readFileSync(this.ownerFile, 'utf8').trim()})` });
+    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${this.ownerPid() ?? '?'})` });
     this.offset = this.o.store.consoleSize(this.runId);
     while (!this.detached) {
       await this.pause(500);

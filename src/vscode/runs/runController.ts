@@ -481,6 +481,7 @@ export class RunController implements Runs, vscode.Disposable {
   private async configureTargets() {
     const example = {
       '// speedrun.targets': 'Paste into your user settings.json; ssh hosts may be ~/.ssh/config aliases (ProxyJump, IdentityFile and the agent are honoured).',
+      '// ssh config': 'Hosts are resolved with `ssh -G`, exactly as `ssh` does: Match exec commands in your ssh config run, as they do when you type `ssh HOST`.',
       'speedrun.targets': EXAMPLE_TARGETS,
     };
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: JSON.stringify(example, null, 2) + '\n' });
