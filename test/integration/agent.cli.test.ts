@@ -148,7 +148,7 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     const help = await cli(['agent', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: speedrun agent \[options\]/);
-    assert.match(help.stdout, /--backend KIND .*\(default: openai\)/);
+    assert.match(help.stdout, /--backend KIND[\s\S]*?\(default: openai\)/);
     assert.match(help.stdout, /Example[\s\S]*speedrun agent --/);
     const notTask = tempDir();
     fs.writeFileSync(path.join(notTask, 'train_gpt2.py'), 'print(1)\n');
