@@ -119,7 +119,7 @@ export const command = defineCommand({
     'Exit codes: 0 the session ended on its budget or the replay ran out, 1 it ended with an error or Ctrl-C, 2 usage, 3 bad input.',
   ],
   examples: [
-    'SPEEDRUN_AGENT_API_KEY=sk-... speedrun agent --model o3-mini --hint-level 2 --max-turns 3 --target h100',
+    'speedrun agent --model o3-mini --hint-level 2 --max-turns 3 --target h100',
     'speedrun agent --backend replay --target simulated-h100 --json > transcript.jsonl',
   ],
   run: async ({ values }) => {
