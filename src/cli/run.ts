@@ -97,7 +97,7 @@ export function describeEnd(m: RunMeta, store: RunStore): string {
 
 export const commonOptions = {
   'task-dir': TASK_DIR,
-  'targets-file': { type: 'string', value: 'JSON', description: 'your targets (a list shaped like the speedrun.targets setting)', defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' },
+  'targets-file': { type: 'string', value: 'FILE', description: 'your targets (a list shaped like the speedrun.targets setting)', defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' },
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json (they run their own setup commands on your box; yours win on a name clash)" },
   'ssh-config': { type: 'string', value: 'FILE', description: 'ssh config to resolve hosts with (ssh -F); ssh -G reads it, so its Match exec commands run as with ssh', defaultText: '~/.ssh/config' },
   'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },

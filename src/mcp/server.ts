@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { fsReason } from '../core/files';
 import { AGENT_HINT_LEVELS, type AgentHintLevel } from '../core/agent/types';
 import { connectTarget } from '../core/remote/connect';
 import { loadTargetFiles } from '../core/remote/targetFiles';
@@ -77,6 +78,17 @@ function argProblem(e: unknown): string {
   return message.split('\n')[0];
 }
 
+/** Why `p` can't be read as a `kind`, or '' when it can. */
+function pathProblem(p: string, kind: 'file' | 'folder'): string {
+  try {
+    if (fs.statSync(p).isDirectory() !== (kind === 'folder')) return `not a ${kind}`;
+    fs.accessSync(p, fs.constants.R_OK);
+    return '';
+  } catch (e) {
+    return fsReason(e) ?? String(e);
+  }
+}
+
 function isTaskDir(dir: string): boolean {
   return fs.existsSync(path.join(dir, '.speedrun', 'task.json'));
 }
@@ -120,15 +132,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   // A folder or file named on the command line that isn't there is a typo to report now, not at the first call.
-  const missing = [
-    ['--benchmark', values.benchmark, 'folder'],
-    ['--targets-file', values['targets-file'], 'file'],
-  ].find(([, p, kind]) => p !== undefined && !(fs.existsSync(p) && fs.statSync(p).isDirectory() === (kind === 'folder')));
-  if (missing) {
-    const [opt, p, kind] = missing;
-    process.stderr.write(`speedrun mcp: ${opt} ${p}: ${fs.existsSync(p!) ? `not a ${kind}` : 'no such file or folder'}\n`);
-    process.exitCode = 3;
-    return;
+  for (const [opt, p, kind] of [['--benchmark', values.benchmark, 'folder'], ['--targets-file', values['targets-file'], 'file']] as const) {
+    const problem = p === undefined ? '' : pathProblem(p, kind);
+    if (problem) {
+      process.stderr.write(`speedrun mcp: ${opt} ${p}: ${problem}\n`);
+      process.exitCode = 3;
+      return;
+    }
   }
   const log = (msg: string) => process.stderr.write(`[speedrun mcp] ${msg}\n`);
 

@@ -201,6 +201,19 @@ suite('mcp edges: the server started with bad arguments', function () {
       assert.equal(r.code, 3, `${args.join(' ')}: ${r.err}`);
       assertOneSentence(r.err, re);
     }
+    // Files this user cannot read: run as nobody when the tests run as root (root reads everything).
+    const secret = path.join(dir, 'targets.json');
+    fs.writeFileSync(secret, '[]', { mode: 0o600 });
+    fs.chmodSync(dir, 0o755);
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (process.getuid?.() !== 0) fs.chmodSync(secret, 0);
+    const unreadable = spawnSync(process.execPath, [MCP, '--targets-file', secret], { encoding: 'utf8', input: '', ...asUser });
+    assert.equal(unreadable.status, 3, unreadable.stderr);
+    assertOneSentence(unreadable.stderr, /--targets-file .*targets\.json: permission denied/);
+    const task = makeTask({ parent: dir });
+    const cli = spawnSync(process.execPath, [CLI, 'run', '--task-dir', task, '--targets-file', secret], { encoding: 'utf8', ...asUser });
+    assert.equal(cli.status, 3, cli.stderr);
+    assertOneSentence(cli.stderr, /cannot read targets from .*targets\.json: permission denied/);
     // The good ones start (and end with stdin).
     const ok = node(MCP, ['--benchmark', BENCHMARK]);
     assert.equal(ok.code, 0, ok.err);

@@ -1,5 +1,5 @@
 // Validates a user's llm-speedrunner clone against the manifest: layout, per-task completeness, metric drift.
-import { sha256 } from '../files';
+import { fsReason, sha256 } from '../files';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -92,7 +92,7 @@ export function checkLayout(root: string): string {
   try {
     fs.readdirSync(abs);
   } catch (e) {
-    throw new BenchmarkLayoutError(`Cannot list ${abs} (${(e as NodeJS.ErrnoException).code}); check its permissions.`);
+    throw new BenchmarkLayoutError(`Cannot list ${abs} (${fsReason(e) ?? (e as NodeJS.ErrnoException).code}); check its permissions.`);
   }
   if (isDir(path.join(abs, TEMPLATES))) return abs;
 

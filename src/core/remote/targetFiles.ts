@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SPEEDRUN_DIR } from '../benchmark/taskFile';
+import { fsReason } from '../files';
 import { parseTargets, type Target } from './targets';
 
 export class TargetFileError extends Error {}
@@ -50,7 +51,7 @@ function readFile(file: string, warnings: string[]): Target[] {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a folder' : err.code ?? `not valid JSON (${err.message})`;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a folder' : err.code ? (fsReason(e) ?? err.code) : `not valid JSON (${err.message})`;
     throw new TargetFileError(`cannot read targets from ${file}: ${why}`);
   }
   const list = Array.isArray(raw) ? raw : (raw as { targets?: unknown })?.targets;
