@@ -93,13 +93,13 @@ export class RunManager {
     return e;
   }
 
-  /** Snapshot the task's script and queue a run of it on `targetName`. */
-  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin'] }): RunMeta {
+  /** Snapshot the task's script (or `script`, e.g. a search node's) and queue a run of it on `targetName`. */
+  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin']; script?: Buffer }): RunMeta {
     const target = this.target(opts.target);
     const store = new RunStore(opts.taskDir);
     let script: Buffer;
     try {
-      script = fs.readFileSync(path.join(opts.taskDir, SCRIPT));
+      script = opts.script ?? fs.readFileSync(path.join(opts.taskDir, SCRIPT));
     } catch {
       throw new RunError(`No ${SCRIPT} in ${opts.taskDir}.`);
     }
