@@ -1,10 +1,10 @@
 // Activation only wires services together; every feature lives in src/vscode/* on top of src/core/*.
 import * as vscode from 'vscode';
-import { TaskWorkspace } from './vscode/taskWorkspace';
-import { RunController } from './vscode/runs';
-import { DashboardController } from './vscode/dashboard';
-import { registerCompare } from './vscode/compare';
-import { registerAgent } from './vscode/agent';
+import { TaskWorkspace } from './vscode/benchmark/taskWorkspace';
+import { RunController } from './vscode/runs/runController';
+import { DashboardController } from './vscode/dashboard/dashboardPanel';
+import { registerCompare } from './vscode/compare/compareCommands';
+import { registerAgent } from './vscode/agent/agentController';
 
 export async function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Speedrun Workbench', { log: true });

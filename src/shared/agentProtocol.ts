@@ -1,4 +1,4 @@
-// Typed messages between the VS Code client (src/vscode/agent*.ts) and the language server that hosts the
+// Typed messages between the VS Code client (src/vscode/agent/) and the language server that hosts the
 // agent (src/server/), plus the transcript webview's messages. Edits themselves travel as standard LSP
 // `workspace/applyEdit` requests whose label starts with AGENT_EDIT_LABEL (see AgentEditLabel).
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';

@@ -3,7 +3,7 @@ import type * as vscode from 'vscode';
 import type { TaskFile } from '../core/benchmark/types';
 import type { RunEvent, RunMeta } from '../core/runs/types';
 
-/** The task workspace open in this window, if any (src/vscode/taskWorkspace.ts). */
+/** The task workspace open in this window, if any (src/vscode/benchmark/taskWorkspace.ts). */
 export interface TaskContext {
   /** Folder holding train_gpt2.py and .speedrun/. */
   taskDir: string;
@@ -18,7 +18,7 @@ export interface Workspace {
   benchmarkPath(): string | undefined;
 }
 
-/** The run engine as the UI sees it (src/vscode/runs.ts). */
+/** The run engine as the UI sees it (src/vscode/runs/runController.ts). */
 export interface Runs {
   /** Queue a run of the task's current script. Resolves once queued. Asks for a target when none is given. */
   start(opts: { taskDir: string; target?: string; origin?: 'user' | 'agent' }): Promise<RunMeta | undefined>;
@@ -37,7 +37,7 @@ export interface Runs {
   preRunCheck?: (taskDir: string) => Promise<boolean>;
 }
 
-/** The dashboard panel (src/vscode/dashboard.ts). */
+/** The dashboard panel (src/vscode/dashboard/dashboardPanel.ts). */
 export interface Dashboard {
   show(runId?: string): void;
 }

@@ -11,7 +11,7 @@ import { listCheckpoints, readCheckpoint } from '../../src/core/agent/checkpoint
 import { applyBlocks, parseBlocks } from '../../src/core/agent/editFormat';
 import type { AgentEvent } from '../../src/core/agent/types';
 import { shellQuote } from '../../src/core/remote/shell';
-import type { AgentApi } from '../../src/vscode/agent';
+import type { AgentApi } from '../../src/vscode/agent/agentController';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OpenTaskResult } from '../../src/core/benchmark';
 import type { Workspace } from '../../src/vscode/services';
-import type { TaskWorkspace } from '../../src/vscode/taskWorkspace';
+import type { TaskWorkspace } from '../../src/vscode/benchmark/taskWorkspace';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/benchmark');

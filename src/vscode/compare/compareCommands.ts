@@ -12,9 +12,9 @@ import {
   readRecordScript,
   readText,
   runScriptPath,
-} from '../core/compare';
-import { scriptPath as recordScriptPath } from '../core/benchmark/catalog';
-import type { Runs, TaskContext, Workspace } from './services';
+} from '../../core/compare';
+import { scriptPath as recordScriptPath } from '../../core/benchmark/catalog';
+import type { Runs, TaskContext, Workspace } from '../services';
 
 export const REF_SCHEME = 'speedrun-ref';
 

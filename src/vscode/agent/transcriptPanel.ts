@@ -2,10 +2,10 @@
 // the rule checks, the runs and their results). It is rebuilt from .speedrun/agent/transcript.jsonl, so it
 // survives a window reload (a panel serializer revives it). Strict CSP: nonce script, media/ only.
 import * as vscode from 'vscode';
-import { readTranscript } from '../core/agent/transcript';
-import type { AgentEvent } from '../core/agent/types';
-import { type FromTranscript, type ToTranscript, isFromTranscript } from '../shared/agentProtocol';
-import { makeNonce, webviewShell } from '../shared/dashboardHtml';
+import { readTranscript } from '../../core/agent/transcript';
+import type { AgentEvent } from '../../core/agent/types';
+import { type FromTranscript, type ToTranscript, isFromTranscript } from '../../shared/agentProtocol';
+import { makeNonce, webviewShell } from '../../shared/dashboardHtml';
 
 export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
 

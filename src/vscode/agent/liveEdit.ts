@@ -6,9 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, TextDocumentEdit } from 'vscode-languageclient';
-import { checkpointScript } from '../core/agent/checkpoints';
-import { TurnRegions } from '../core/agent/regions';
-import { decodeEditLabel } from '../shared/agentProtocol';
+import { checkpointScript } from '../../core/agent/checkpoints';
+import { TurnRegions } from '../../core/agent/regions';
+import { decodeEditLabel } from '../../shared/agentProtocol';
 
 export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
 const FRAME_MS = 100;

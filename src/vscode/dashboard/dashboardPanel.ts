@@ -6,19 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { TARGET_VAL_LOSS } from '../core/benchmark/types';
-import { compareTask, toCoverage } from '../core/compare';
-import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, toValWire } from '../core/dashboard/model';
-import { parseLogText } from '../core/logs/parser';
-import { loadReferenceCurve } from '../core/logs/reference';
-import type { ValPoint } from '../core/logs/types';
-import { CONSOLE, isRunId, SCRIPT, sha256 } from '../core/runs/store';
-import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../core/runs/types';
-import { dashboardHtml, makeNonce } from '../shared/dashboardHtml';
+import { TARGET_VAL_LOSS } from '../../core/benchmark/types';
+import { compareTask, toCoverage } from '../../core/compare';
+import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, toValWire } from '../../core/dashboard/model';
+import { parseLogText } from '../../core/logs/parser';
+import { loadReferenceCurve } from '../../core/logs/reference';
+import type { ValPoint } from '../../core/logs/types';
+import { CONSOLE, isRunId, SCRIPT, sha256 } from '../../core/runs/store';
+import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
+import { dashboardHtml, makeNonce } from '../../shared/dashboardHtml';
 import {
   isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type WebviewMessage,
-} from '../shared/protocol';
-import type { Dashboard, Runs, TaskContext, Workspace } from './services';
+} from '../../shared/protocol';
+import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 
 export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
 /** Live updates are batched: one message per interval instead of one per log line. */

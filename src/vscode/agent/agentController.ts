@@ -5,21 +5,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { estimateUsage } from '../core/agent/backends/backend';
-import { listCheckpoints, readCheckpoint, saveCheckpoint } from '../core/agent/checkpoints';
-import { checkScript, describeViolations } from '../core/agent/rules';
-import { readTranscript } from '../core/agent/transcript';
-import type { AgentEvent, AgentHintLevel, BackendConfig, Budget, RunOutcome } from '../core/agent/types';
-import { DEFAULT_BUDGET } from '../core/agent/types';
-import { listHints, hintLabel, scriptPath } from '../core/benchmark/catalog';
-import { parseTargets } from '../core/remote/targets';
+import { estimateUsage } from '../../core/agent/backends/backend';
+import { listCheckpoints, readCheckpoint, saveCheckpoint } from '../../core/agent/checkpoints';
+import { checkScript, describeViolations } from '../../core/agent/rules';
+import { readTranscript } from '../../core/agent/transcript';
+import type { AgentEvent, AgentHintLevel, BackendConfig, Budget, RunOutcome } from '../../core/agent/types';
+import { DEFAULT_BUDGET } from '../../core/agent/types';
+import { listHints, hintLabel, scriptPath } from '../../core/benchmark/catalog';
+import { parseTargets } from '../../core/remote/targets';
 import {
   AgentEventNotification, type FromTranscript, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
   RevertTurnRequest, RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, decodeEditLabel,
-} from '../shared/agentProtocol';
+} from '../../shared/agentProtocol';
 import { LiveEdits, checkpointUri } from './liveEdit';
-import type { Dashboard, Runs, TaskContext, Workspace } from './services';
-import { TranscriptPanel } from './transcript';
+import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
+import { TranscriptPanel } from './transcriptPanel';
 
 /** Arguments for `speedrun.startAgent` that skip the pickers (code, tests); any missing part is asked for. */
 export interface StartAgentArgs {

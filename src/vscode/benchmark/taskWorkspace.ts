@@ -24,8 +24,8 @@ import {
   type Metrics,
   type OpenTaskResult,
   type TaskReport,
-} from '../core/benchmark';
-import type { TaskContext, Workspace } from './services';
+} from '../../core/benchmark';
+import type { TaskContext, Workspace } from '../services';
 
 const BENCHMARK_REPO = 'https://github.com/facebookresearch/llm-speedrunner';
 const HINT_SCHEME = 'speedrun-hint';

@@ -3,14 +3,14 @@
 // the next activation re-attaches.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ProgressTracker } from '../core/logs/progress';
-import { connectTarget } from '../core/remote/connect';
-import type { HostKeyPrompt } from '../core/remote/ssh';
-import { EXAMPLE_TARGETS, parseTargets, type Target } from '../core/remote/targets';
-import { RunManager } from '../core/runs/manager';
-import { CONSOLE, isRunId, RunStore } from '../core/runs/store';
-import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../core/runs/types';
-import type { Runs, Workspace } from './services';
+import { ProgressTracker } from '../../core/logs/progress';
+import { connectTarget } from '../../core/remote/connect';
+import type { HostKeyPrompt } from '../../core/remote/ssh';
+import { EXAMPLE_TARGETS, parseTargets, type Target } from '../../core/remote/targets';
+import { RunManager } from '../../core/runs/manager';
+import { CONSOLE, isRunId, RunStore } from '../../core/runs/store';
+import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../../core/runs/types';
+import type { Runs, Workspace } from '../services';
 
 const ACTIVE: RunState[] = ['connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating'];
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
