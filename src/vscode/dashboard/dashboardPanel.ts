@@ -12,12 +12,14 @@ import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, 
 import { parseLogText } from '../../core/logs/parser';
 import { loadReferenceCurve } from '../../core/logs/reference';
 import type { ValPoint } from '../../core/logs/types';
-import { CONSOLE, isRunId, SCRIPT, sha256 } from '../../core/runs/store';
+import { CONSOLE, SCRIPT, sha256 } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
 import { dashboardHtml, makeNonce } from '../../shared/dashboardHtml';
 import {
   isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type WebviewMessage,
 } from '../../shared/protocol';
+import { runIdOf } from '../commands';
+import { executeCommand, registerCommand } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 
 export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
@@ -40,14 +42,6 @@ interface PendingExport {
   resolve(path: string): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
-}
-
-/** A run id from a command argument: an id, or a Runs view item / meta carrying one. */
-function runIdOf(x: unknown): string | undefined {
-  if (typeof x === 'string') return isRunId(x) ? x : undefined;
-  if (!x || typeof x !== 'object') return undefined;
-  const o = x as { runId?: unknown; meta?: unknown; run?: unknown; id?: unknown };
-  return runIdOf(o.runId) ?? runIdOf(o.meta) ?? runIdOf(o.run) ?? runIdOf(o.id);
 }
 
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
@@ -76,9 +70,8 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   ) {
     this.media = vscode.Uri.joinPath(context.extensionUri, 'media');
     this.disposables.push(
-      vscode.commands.registerCommand('speedrun.openDashboard', (arg?: unknown) => this.show(runIdOf(arg))),
-      vscode.commands.registerCommand('speedrun.exportDashboard', (format?: unknown, target?: unknown) =>
-        this.exportCommand(format, target)),
+      registerCommand('speedrun.openDashboard', (run) => this.show(runIdOf(run))),
+      registerCommand('speedrun.exportDashboard', (format, target) => this.exportCommand(format, target)),
       vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const runId = runIdOf(state);
@@ -364,7 +357,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
         this.select(m.runId);
         return;
       case 'compareRuns':
-        if (s) await vscode.commands.executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);
+        if (s) await executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);
         return;
       case 'setOverlays':
         this.overlayIds = m.runIds.filter((id) => id !== s?.meta.runId).slice(0, MAX_OVERLAYS);
