@@ -6,6 +6,8 @@ import * as openTask from './cli/openTask';
 import * as parseLog from './cli/parseLog';
 import * as run from './cli/run';
 import * as compare from './cli/compare';
+import * as search from './cli/search';
+import * as sweep from './cli/sweep';
 
 const commands: Record<string, Command> = {
   tasks: tasks.command,
@@ -14,6 +16,8 @@ const commands: Record<string, Command> = {
   run: run.command,
   cancel: run.cancelCommand,
   compare: compare.command,
+  search: search.command,
+  sweep: sweep.command,
 };
 
 function usage(): string {

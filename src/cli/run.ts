@@ -50,7 +50,7 @@ function ask(question: string, hidden = false): Promise<string | undefined> {
   });
 }
 
-interface CommonOpts {
+export interface CommonOpts {
   taskDir: string;
   targetsFile?: string;
   sshConfig?: string;
@@ -58,7 +58,7 @@ interface CommonOpts {
   timeLimitMinutes?: number;
 }
 
-function manager(o: CommonOpts, targets: Target[]): RunManager {
+export function manager(o: CommonOpts, targets: Target[]): RunManager {
   return new RunManager({
     targets: () => targets,
     connect: (t) =>

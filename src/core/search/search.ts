@@ -290,6 +290,8 @@ export interface NewSearch {
   seed: number;
   hintLevels: number[];
   backend: string;
+  model?: string;
+  baseUrl?: string;
   targets: string[];
   gpuHours?: number;
   tokens?: number;
@@ -313,6 +315,8 @@ export function createSearch(o: NewSearch, rootScript: string): SearchStore {
       seed: o.seed >>> 0,
       hintLevels: o.hintLevels,
       backend: o.backend,
+      model: o.model,
+      baseUrl: o.baseUrl,
       targets: o.targets,
       budget: { nodes: o.scaffold.maxNodes, gpuHours: o.gpuHours, tokens: o.tokens },
       earlyStop: o.earlyStop,

@@ -87,7 +87,10 @@ export interface SearchConfig {
   seed: number;
   /** Hint levels given as ideas; [] = none (the model plans its own change). */
   hintLevels: number[];
+  /** The writer's backend kind (openai, replay, acp) and model, so a resume uses the same. */
   backend: string;
+  model?: string;
+  baseUrl?: string;
   targets: string[];
   budget: SearchBudget;
   earlyStop?: EarlyStopOptions;

@@ -36,11 +36,12 @@ export interface NodeWriter {
 export class ModelWriter implements NodeWriter {
   readonly label: string;
 
+  /** `backend` is called once per node: a shared client, or a fresh replay for each node. */
   constructor(
-    private readonly backend: ModelBackend,
+    private readonly backend: () => ModelBackend,
     private readonly o: { task: TaskFile; hints: AgentHint[]; baselineScript: string; maxFixRounds?: number; python?: string | false },
   ) {
-    this.label = backend.label;
+    this.label = backend().label;
   }
 
   async write(req: WriteRequest): Promise<WriteResult> {
@@ -62,8 +63,9 @@ export class ModelWriter implements NodeWriter {
     let hypothesis = '';
     let reason = 'no usable change';
     const rounds = (this.o.maxFixRounds ?? 2) + 1;
+    const backend = this.backend();
     for (let round = 1; round <= rounds; round++) {
-      const resp = await this.backend.chat(messages, { signal: req.signal, onDelta: (t, ch) => ch === 'content' && req.onDelta?.(t) });
+      const resp = await backend.chat(messages, { signal: req.signal, onDelta: (t, ch) => ch === 'content' && req.onDelta?.(t) });
       tokens += resp.usage.promptTokens + resp.usage.completionTokens;
       if (round === 1) hypothesis = planOf(resp.text);
       const parsed = parseBlocks(resp.text);
