@@ -225,19 +225,29 @@ export class Search {
   }
 
   private async runNode(node: NodeMeta): Promise<void> {
-    const runId = node.runId!;
     const { config } = this.store.read();
     const watch = config.earlyStop ? new DoomWatch(config.earlyStop, config.baselineMs) : undefined;
     let doomed: string | null = null;
-    this.running.set(node.id, runId);
+    let runId = node.runId!;
     let end;
-    try {
-      end = await this.runner.wait(runId, (ev) => {
-        this.emit({ type: 'log', nodeId: node.id, runId, event: ev });
-        if (watch && !doomed && (doomed = watch.onEvent(ev))) void this.runner.cancel(runId).catch(() => undefined);
-      });
-    } finally {
-      this.running.delete(node.id);
+    for (let attempt = 1; ; attempt++) {
+      this.running.set(node.id, runId);
+      try {
+        end = await this.runner.wait(runId, (ev) => {
+          this.emit({ type: 'log', nodeId: node.id, runId, event: ev });
+          if (watch && !doomed && (doomed = watch.onEvent(ev))) void this.runner.cancel(runId).catch(() => undefined);
+        });
+      } finally {
+        this.running.delete(node.id);
+      }
+      // A run the killed session queued but never launched did not run at all: run the node again, once.
+      const neverLaunched = end.meta.state === 'failed' && !end.meta.startedAt && end.meta.failure?.stage === 'launch';
+      if (!neverLaunched || attempt > 1 || this.abort.signal.aborted) break;
+      const again = this.runner.start(this.store.script(node.id));
+      runId = again.runId;
+      node = { ...node, runId, target: again.target };
+      this.store.writeMeta(node);
+      this.emit({ type: 'node', node });
     }
     this.spend({ gpuHours: end.gpuHours });
     const m = end.meta;
