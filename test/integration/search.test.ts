@@ -243,3 +243,48 @@ suite('integration: speedrun search CLI, kill and --resume', function () {
     for (const n of finishedAtKill) assert.deepEqual({ ...store.node(n.id), children: [] }, { ...n, children: [] });
   });
 });
+
+suite('integration: speedrun sweep', function () {
+  this.timeout(180_000);
+  suiteTeardown(removeTemps);
+
+  test('a small grid writes rows, the aggregates and the report; run again it resumes without redoing searches', async () => {
+    const { root } = searchTask(12);
+    const out = path.join(root, 'sweep');
+    // Several tasks: the box picks each record's curve from the script (no SIM_RECORD).
+    simPool(root, 2, { SIM_RECORD: '' });
+    const args = [
+      'sweep', '--benchmark', FIXTURE_BENCHMARK, '--tasks', '12-13', '--hint-levels', 'none,1', '--scaffolds', 'flat', '--max-nodes', '2',
+      '--seeds', '1', '--backend', 'replay', '--target', 'sim1,sim2', '--targets-file', path.join(root, 'targets.json'), '--out', out, '--json',
+    ];
+    const first = cli(args);
+    assert.equal(await first.code, 0, first.stderr());
+    const res = JSON.parse(first.stdout());
+    assert.equal(res.rows.length, 4);
+    for (const r of res.rows) {
+      // The replay reproduces record i+1's change on the simulated box: FSR about 1 per search.
+      assert.ok(r.fsr > 0.5 && r.fsr <= 3, `task ${r.task} hints ${r.hintLevel}: FSR ${r.fsr}`);
+      assert.equal(r.nodes, 2);
+      assert.equal(r.state, 'done');
+    }
+    assert.deepEqual(res.aggregates.map((a: { scaffold: string; hintLevel: string }) => `${a.scaffold}/${a.hintLevel}`), ['flat/none', 'flat/1']);
+    const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\r\n');
+    assert.equal(csv.length, 5);
+    assert.match(csv[0], /^task,hintLevel,scaffold,seed,/);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    assert.match(html, /<title>task 13, flat · hints 1: FSR/);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(saved.rows, res.rows);
+
+    const again = cli(args);
+    assert.equal(await again.code, 0, again.stderr());
+    assert.equal((again.stderr().match(/done earlier/g) ?? []).length, 4);
+    assert.deepEqual(JSON.parse(again.stdout()).rows, res.rows);
+    assert.equal(new RunStore(path.join(out, 'searches', 'task12-hintsnone-flat-seed1')).list().length, 2, 'no search ran twice');
+
+    const bad = cli(['sweep', ...args.slice(1).map((a) => (a === '12-13' ? '6' : a))]);
+    assert.equal(await bad.code, 2);
+    assert.match(bad.stderr(), /^speedrun sweep: --tasks: no task left \(task 6 is not part of the benchmark\)\n$/);
+  });
+});
