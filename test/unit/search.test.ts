@@ -238,13 +238,15 @@ suite('search: early stop', () => {
   });
 
   test('a doomed run is named once; a healthy one is not; a slow one is stopped by time', () => {
-    const w = new DoomWatch(DEFAULT_EARLY_STOP, 50_000);
+    assert.deepEqual(DEFAULT_EARLY_STOP, { valMargin: 0.15, timeFactor: 1.5, minProgress: 0.75 });
+    const opts = { valMargin: 0.1, timeFactor: 1.5, minProgress: 0.5 };
+    const w = new DoomWatch(opts, 50_000);
     assert.equal(w.onEvent(v(250, 3.9)), null);
     assert.equal(w.onEvent(v(400, 3.8)), null, 'before half the steps, no val-loss stop');
     assert.match(w.onEvent(v(500, 3.75)) ?? '', /projects to 3\.5\d\d, above 3\.28 \+ 0\.1/);
-    const ok = new DoomWatch(DEFAULT_EARLY_STOP, 50_000);
+    const ok = new DoomWatch(opts, 50_000);
     for (const e of [v(250, 3.5), v(500, 3.35), v(750, 3.31), v(1000, 3.279)]) assert.equal(ok.onEvent(e), null);
-    const slow = new DoomWatch(DEFAULT_EARLY_STOP, 1000);
+    const slow = new DoomWatch(opts, 1000);
     assert.equal(slow.onEvent({ type: 'train', step: 20, totalSteps: 100, trainTimeMs: 1400, stepAvgMs: 70 }), null);
     assert.match(slow.onEvent({ type: 'train', step: 30, totalSteps: 100, trainTimeMs: 1600, stepAvgMs: 70 }) ?? '', /passed 1\.5x/);
   });
