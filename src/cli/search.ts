@@ -17,33 +17,41 @@ import { Search, createSearch, type SearchOutcome } from '../core/search/search'
 import { SweepError, hintLevelsOf, parseHintLevels } from '../core/search/sweep';
 import { SearchStore, SearchStoreError, type SearchConfig } from '../core/search/tree';
 import { ModelWriter } from '../core/search/writer';
-import { CliError, EXIT, parse, type Command } from './common';
+import { CliError, EXIT, JSON_OUT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
 import { loadTargets, manager } from './run';
 
-export const searchOptions = {
-  scaffold: { type: 'string' },
-  'max-nodes': { type: 'string' },
-  initial: { type: 'string' },
-  branching: { type: 'string' },
-  iterations: { type: 'string' },
-  'debug-prob': { type: 'string' },
-  'max-bug-depth': { type: 'string' },
-  backend: { type: 'string' },
-  model: { type: 'string' },
-  'base-url': { type: 'string' },
-  target: { type: 'string', multiple: true },
-  'targets-file': { type: 'string' },
-  'ssh-config': { type: 'string' },
-  'accept-new-host-key': { type: 'boolean' },
-  'gpu-hours': { type: 'string' },
-  tokens: { type: 'string' },
-  'early-stop': { type: 'boolean' },
-  'time-limit': { type: 'string' },
-  seed: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+const str = (description: string, value: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({ type: 'string', value, description, ...extra });
 
-type Values = { [K in keyof typeof searchOptions]?: (typeof searchOptions)[K] extends { multiple: true } ? string[] : (typeof searchOptions)[K] extends { type: 'boolean' } ? boolean : string };
+/** Options shared with `speedrun sweep`. */
+export const searchOptions = {
+  scaffold: str('the search scaffold: flat, tree, forest, aide or multi-aide', 'NAME'),
+  'max-nodes': str('stop after this many nodes (the root not counted)', 'N', { default: '20' }),
+  initial: str("children of the root in the first round (overrides the scaffold's)", 'N'),
+  branching: str("children per later round (overrides the scaffold's)", 'N'),
+  iterations: str("rounds (overrides the scaffold's)", 'N'),
+  'debug-prob': str("chance that a round fixes a buggy leaf (overrides the scaffold's)", 'P'),
+  'max-bug-depth': str("deepest buggy leaf a round may fix (overrides the scaffold's)", 'N'),
+  backend: str('who writes the nodes: openai (any OpenAI-compatible API; key from $OPENAI_API_KEY), replay (the level-0 diff, not a model) or acp', 'NAME'),
+  model: str('the model, with --backend openai', 'M'),
+  'base-url': str('the OpenAI-compatible endpoint', 'URL', { defaultText: '$SPEEDRUN_OPENAI_BASE_URL, $OPENAI_BASE_URL or https://api.openai.com/v1' }),
+  target: str('where nodes run; NAME,NAME,... pools several targets, each running one node at a time', 'NAME[,NAME...]'),
+  'targets-file': str('your targets (a list shaped like the speedrun.targets setting)', 'JSON', { defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' }),
+  'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json" },
+  'ssh-config': str('ssh config file to resolve hosts with (ssh -F)', 'FILE'),
+  'accept-new-host-key': { type: 'boolean', description: 'trust a host key seen for the first time' },
+  'gpu-hours': str('stop starting rounds after this many GPU-hours (run wall time x GPUs)', 'H'),
+  tokens: str('stop starting rounds after this many model tokens', 'N'),
+  'early-stop': { type: 'boolean', description: 'cancel doomed runs: projected val loss > 3.43 after 3/4 of the steps, or train time past 1.5x the starting record' },
+  'time-limit': str('time limit per run', 'MINUTES', { default: '60' }),
+  seed: str('seed of the selection (a search with the same seed and outcomes selects the same nodes)', 'N', { defaultText: 'the clock' }),
+  json: JSON_OUT,
+} as const satisfies Record<string, OptionSpec>;
+
+type Values = { [k: string]: string | boolean | undefined } & {
+  scaffold?: string; 'max-nodes'?: string; initial?: string; branching?: string; iterations?: string; 'debug-prob'?: string; 'max-bug-depth'?: string;
+  backend?: string; model?: string; 'base-url'?: string; target?: string; 'targets-file'?: string; 'allow-task-targets'?: boolean; 'ssh-config'?: string;
+  'accept-new-host-key'?: boolean; 'gpu-hours'?: string; tokens?: string; 'early-stop'?: boolean; 'time-limit'?: string; seed?: string; json?: boolean;
+};
 
 function num(v: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -71,8 +79,8 @@ export function scaffoldOf(v: Values): Scaffold {
 }
 
 export function targetNames(v: Values): string[] {
-  const names = (v.target ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
-  if (!names.length) throw new CliError('--target NAME is required (repeat it, or give NAME,NAME, to run children on several targets at once)', EXIT.usage);
+  const names = (v.target ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (!names.length) throw new CliError('--target NAME is required (give NAME,NAME,... to run children on several targets at once)', EXIT.usage);
   return [...new Set(names)];
 }
 
@@ -115,7 +123,8 @@ export async function runSearchCli(o: {
   quiet?: boolean;
 }): Promise<SearchOutcome> {
   const { taskDir, task, values: v } = o;
-  const { targets, source } = loadTargets(taskDir, v['targets-file']);
+  const { targets, userFile, taskFile } = loadTargets(taskDir, v['targets-file'], !!v['allow-task-targets']);
+  const source = [userFile, taskFile].filter(Boolean).join(' and ') || 'your targets';
   let store: SearchStore;
   let config: SearchConfig;
   if (o.resumeId) {
@@ -147,7 +156,7 @@ export async function runSearchCli(o: {
     );
     config = store.read().config;
   }
-  const names = v.target?.length ? targetNames(v) : config.targets;
+  const names = v.target ? targetNames(v) : config.targets;
   const missing = names.filter((n) => !targets.some((t) => t.name === n));
   if (missing.length) throw new CliError(`no target ${missing.map((m) => `'${m}'`).join(', ')} in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
   const backend = backendOf({ ...v, backend: v.backend ?? config.backend, model: v.model ?? config.model, 'base-url': v['base-url'] ?? config.baseUrl }, task);
@@ -158,7 +167,7 @@ export async function runSearchCli(o: {
   const hints = config.hintLevels.length ? loadAgentHints(task.benchmarkPath, task.fromRecord, config.hintLevels) : [];
   const writer = new ModelWriter(backend.make, { task, hints, baselineScript: baseline });
   const search = new Search(store, task, writer, runner);
-  const say = (s: string) => o.quiet || process.stderr.write(`[search ${store.searchId}] ${s}\n`);
+  const say = (s: string) => o.quiet || err(`[search ${store.searchId}] ${s}\n`);
   say(`${o.resumeId ? 'resuming' : 'started'}: ${config.scaffold.name}, up to ${config.budget.nodes} nodes, targets ${names.join(', ')}; stored in ${store.dir}`);
   const shown = new Map<number, string>();
   search.onEvent((e) => {
@@ -173,7 +182,7 @@ export async function runSearchCli(o: {
   const detach = () => {
     say(`detached; the runs go on. Resume with: speedrun search --task-dir ${JSON.stringify(taskDir)} --resume ${store.searchId}`);
     m.dispose();
-    process.exit(EXIT.failed);
+    void exitAfterFlush(EXIT.failed);
   };
   process.once('SIGINT', detach);
   process.once('SIGTERM', detach);
@@ -188,15 +197,27 @@ export async function runSearchCli(o: {
   }
 }
 
-export const command: Command = {
-  usage:
-    '--scaffold flat|tree|forest|aide|multi-aide --backend openai|replay|acp --target NAME[,NAME...] [--task-dir DIR] [--max-nodes N] ' +
-    '[--hint-level none|1|2|3|1+2|1+2+3] [--model M] [--base-url URL] [--targets-file JSON] [--gpu-hours H] [--tokens N] [--early-stop] ' +
-    '[--seed N] [--json] [--resume SEARCHID]',
-  summary: "Search the task with one of the benchmark's scaffolds; each round's children run in parallel over the targets. --resume picks up a killed search.",
-  run: async (args) => {
-    const { values } = parse(args, { ...searchOptions, 'task-dir': { type: 'string' }, 'hint-level': { type: 'string' }, resume: { type: 'string' } });
-    const taskDir = path.resolve(values['task-dir'] ?? '.');
+export const command = defineCommand({
+  name: 'search',
+  summary: "Search the task with one of the benchmark's scaffolds; each round's children run at once over the targets. --resume picks up a killed search.",
+  options: {
+    'task-dir': TASK_DIR,
+    ...searchOptions,
+    'hint-level': str('hints given as the idea: none, 1, 2, 3 or a combination such as 1+2+3 (level 0, the answer, never)', 'L', { default: 'none' }),
+    resume: str('go on with this search: finished nodes are kept, running ones re-attached', 'SEARCHID'),
+  },
+  notes: [
+    'Scaffolds (initial / branching / rounds / debug prob / max bug depth): flat 20/-/1, tree 1/3/20, forest 3/3/20, aide 3/1/20/0.5/5, multi-aide 3/3/20/0.5/5; every search stops at --max-nodes.',
+    'Nodes are stored in <task>/.speedrun/search/<SEARCHID>/v_<n>/ (train_gpt2.py, meta.json, results.json); each node\'s run is an ordinary run in <task>/.speedrun/runs/.',
+    '--json prints { searchId, scaffold, nodes: [{ id, parent, status, bugDepth, valLoss, trainTimeMs, isValid, fsr }], best, state, spent }.',
+    'Exit codes: 0 the search ended (done), 1 it was stopped or failed, 2 usage, 3 bad input.',
+  ],
+  examples: [
+    'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2 --json',
+    'speedrun search --resume 20261201-041500-a3f9',
+  ],
+  run: async ({ values }) => {
+    const taskDir = path.resolve(values['task-dir']);
     let task: TaskFile;
     try {
       task = readTaskFile(taskDir);
@@ -204,22 +225,20 @@ export const command: Command = {
       throw new CliError(`${(e as Error).message} (pass --task-dir, or open a task with speedrun open-task)`);
     }
     let hintLevels: number[] = [];
-    if (values['hint-level'] !== undefined) {
-      try {
-        const labels = parseHintLevels(values['hint-level']);
-        if (labels.length !== 1) throw new SweepError('--hint-level takes one level or combination, e.g. 2 or 1+2+3');
-        hintLevels = hintLevelsOf(labels[0]);
-      } catch (e) {
-        throw new CliError((e as Error).message.replace('--hint-levels', '--hint-level'), EXIT.usage);
-      }
+    try {
+      const labels = parseHintLevels(values['hint-level'] ?? 'none');
+      if (labels.length !== 1) throw new SweepError('--hint-level takes one level or combination, e.g. 2 or 1+2+3');
+      hintLevels = hintLevelsOf(labels[0]);
+    } catch (e) {
+      throw new CliError((e as Error).message.replace('--hint-levels', '--hint-level'), EXIT.usage);
     }
     if (!values.resume) {
       scaffoldOf(values);
       targetNames(values);
       backendOf(values, task);
     }
-    const out = await runSearchCli({ taskDir, task, values, hintLevels, resumeId: values.resume });
-    if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    return out.state === 'done' ? EXIT.ok : EXIT.failed;
+    const res = await runSearchCli({ taskDir, task, values, hintLevels, resumeId: values.resume });
+    if (values.json) out(JSON.stringify(res, null, 2) + '\n');
+    return res.state === 'done' ? EXIT.ok : EXIT.failed;
   },
-};
+});

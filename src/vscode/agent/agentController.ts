@@ -14,10 +14,11 @@ import { DEFAULT_BUDGET } from '../../core/agent/types';
 import { listHints, hintLabel, scriptPath } from '../../core/benchmark/catalog';
 import { parseTargets } from '../../core/remote/targets';
 import {
-  AgentEventNotification, type FromTranscript, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
+  AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
   RevertTurnRequest, RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, decodeEditLabel,
 } from '../../shared/agentProtocol';
 import { LiveEdits, checkpointUri } from './liveEdit';
+import type { TranscriptMessage } from '../../shared/webviewMessages';
 import type { StartAgentArgs } from '../commands';
 import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
@@ -73,7 +74,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     private readonly dashboard: Dashboard,
   ) {
     this.live = new LiveEdits(log);
-    this.transcript = new TranscriptPanel(context, {
+    this.transcript = new TranscriptPanel(context, log, {
       taskDir: () => this.workspace.current()?.taskDir,
       running: () => this.running,
       pendingTurn: () => this.live.pendingTurn(),
@@ -453,7 +454,7 @@ class AgentController implements AgentApi, vscode.Disposable {
 
   // ---- transcript actions ----
 
-  private async onTranscriptMessage(m: FromTranscript): Promise<void> {
+  private async onTranscriptMessage(m: TranscriptMessage): Promise<void> {
     const ctx = this.workspace.current();
     switch (m.type) {
       case 'accept':
