@@ -7,11 +7,12 @@ import { command as openTask } from './cli/openTask';
 import { command as parseLog } from './cli/parseLog';
 import { runCommand, cancelCommand } from './cli/run';
 import { command as compare } from './cli/compare';
+import { command as agent } from './cli/agent';
 import { command as search } from './cli/search';
 import { command as sweep } from './cli/sweep';
 
 /** The command table: add a command here (its file exports `command = defineCommand({...})`). */
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, search, sweep];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, agent, search, sweep];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -9,6 +9,7 @@ import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
 import { chooseTarget, loadTargetFiles, TargetFileError, type LoadedTargets } from '../core/remote/targetFiles';
 import type { Target } from '../core/remote/targets';
+import { preRunCheck } from '../core/rules/preRun';
 import { RunError, RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
@@ -27,7 +28,7 @@ export function loadTargets(taskDir: string, file: string | undefined, allowTask
   }
 }
 
-function pickTarget(l: LoadedTargets, name: string | undefined): Target {
+export function pickTarget(l: LoadedTargets, name: string | undefined): Target {
   let t: Target;
   try {
     t = chooseTarget(l, name);
@@ -94,7 +95,7 @@ function describeEnd(m: RunMeta, store: RunStore): string {
   return lines.join('\n') + '\n';
 }
 
-const commonOptions = {
+export const commonOptions = {
   'task-dir': TASK_DIR,
   'targets-file': { type: 'string', value: 'JSON', description: 'your targets (a list shaped like the speedrun.targets setting)', defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' },
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json (they run their own setup commands on your box; yours win on a name clash)" },
@@ -102,7 +103,7 @@ const commonOptions = {
   'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },
 } as const satisfies Record<string, OptionSpec>;
 
-function taskDirOf(v: string): string {
+export function taskDirOf(v: string): string {
   const dir = path.resolve(v);
   if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
   return dir;
@@ -115,9 +116,10 @@ export const runCommand = defineCommand({
     target: { type: 'string', value: 'NAME', description: 'the target to run on', defaultText: 'the only target, when exactly one is configured' },
     ...commonOptions,
     'time-limit': { type: 'string', value: 'MINUTES', description: 'stop the run after this long', default: '60' },
+    'ignore-rules': { type: 'boolean', description: 'run even when the script breaks a benchmark rule (the run will not count)' },
   },
   notes: [
-    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input.',
+    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules).',
     "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
   ],
   examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log'],
@@ -125,6 +127,13 @@ export const runCommand = defineCommand({
     const timeLimit = Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
     const taskDir = taskDirOf(values['task-dir']);
+    // The benchmark rules, as the editor checks them before a run (core/rules/preRun.ts).
+    const check = await preRunCheck(taskDir, { python: process.env.SPEEDRUN_PYTHON });
+    if (check.errors.length) {
+      err(`${check.details}\n`);
+      if (!values['ignore-rules']) throw new CliError(`${check.summary} Fix it, or pass --ignore-rules to run it anyway.`);
+      err(`[speedrun] ${check.summary} Running it anyway (--ignore-rules).\n`);
+    }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);
     const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);

@@ -15,8 +15,11 @@ export interface StartAgentParams {
   scriptUri: string;
   hintLevels: AgentHintLevel[];
   backend: BackendConfig;
-  /** OpenAI-compatible backends only; read from SecretStorage by the client, never logged or persisted. */
-  apiKey?: string;
+  /**
+   * OpenAI-compatible backends only: the key from SecretStorage, sealed with the key the client gave the server
+   * at spawn (src/core/seal.ts), so a verbose trace of this request shows no secret.
+   */
+  sealedApiKey?: string;
   target?: string;
   budget: Budget;
 }

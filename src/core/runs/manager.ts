@@ -91,13 +91,16 @@ export class RunManager {
     return e;
   }
 
-  /** Snapshot the task's script (or `script`, e.g. a search node's) and queue a run of it on `targetName`. */
-  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin']; script?: Buffer }): RunMeta {
+  /**
+   * Snapshot the task's script (or `script`, e.g. one node of an agent's search) and queue a run of it on
+   * `targetName`.
+   */
+  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin']; script?: string }): RunMeta {
     const target = this.target(opts.target);
     const store = new RunStore(opts.taskDir);
     let script: Buffer;
     try {
-      script = opts.script ?? fs.readFileSync(path.join(opts.taskDir, SCRIPT));
+      script = opts.script !== undefined ? Buffer.from(opts.script) : fs.readFileSync(path.join(opts.taskDir, SCRIPT));
     } catch {
       throw new RunError(`No ${SCRIPT} in ${opts.taskDir}.`);
     }

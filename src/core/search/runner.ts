@@ -38,7 +38,7 @@ export class ManagerRunner implements NodeRunner {
   start(script: string): { runId: string; target: string } {
     const load = (t: string) => [...this.active.values()].filter((x) => x === t).length;
     const target = [...this.targets].sort((a, b) => load(a) - load(b))[0];
-    const meta = this.manager.enqueue({ taskDir: this.taskDir, target, origin: 'agent', script: Buffer.from(script) });
+    const meta = this.manager.enqueue({ taskDir: this.taskDir, target, origin: 'agent', script });
     this.active.set(meta.runId, target);
     return { runId: meta.runId, target };
   }

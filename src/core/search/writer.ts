@@ -7,7 +7,7 @@ import type { ModelBackend } from '../agent/backends/backend';
 import { applyBlocks, parseBlocks } from '../agent/editFormat';
 import type { AgentHint } from '../agent/hints';
 import { fixMessage, planOf, turnMessages, type TurnRecord } from '../agent/prompt';
-import { checkScript, describeViolations } from '../agent/rules';
+import { checkScript, describeViolations } from '../rules';
 import type { ChatMessage } from '../agent/types';
 
 export interface WriteRequest {

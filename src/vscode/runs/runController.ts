@@ -7,6 +7,7 @@ import { ProgressTracker } from '../../core/logs/progress';
 import { connectTarget } from '../../core/remote/connect';
 import type { HostKeyPrompt } from '../../core/remote/ssh';
 import { EXAMPLE_TARGETS, parseTargets, type Target } from '../../core/remote/targets';
+import { preRunCheck } from '../../core/rules/preRun';
 import { RunManager } from '../../core/runs/manager';
 import { CONSOLE, RunStore } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../../core/runs/types';
@@ -308,12 +309,10 @@ export class RunController implements Runs, vscode.Disposable {
 
   // ---- Runs (services.ts) ----
 
-  /** See Runs.preRunCheck; agent runs were checked by the agent loop already. */
-  preRunCheck?: (taskDir: string) => Promise<boolean>;
-
   async start(opts: { taskDir: string; target?: string; origin?: 'user' | 'agent' }): Promise<RunMeta | undefined> {
     if (!vscode.workspace.isTrusted) throw new Error('Runs need a trusted workspace.');
-    if (opts.origin !== 'agent' && this.preRunCheck && !(await this.preRunCheck(opts.taskDir))) return undefined;
+    // Agent runs were checked by the agent's turn already.
+    if (opts.origin !== 'agent' && !(await this.checkBeforeRun(opts.taskDir))) return undefined;
     const target = opts.target ?? (await this.pickTarget());
     if (!target) return undefined;
     // What runs is what is on disk: save an edited script first.
@@ -324,6 +323,23 @@ export class RunController implements Runs, vscode.Disposable {
     this.resumed.add(opts.taskDir);
     this.tree.refresh();
     return meta;
+  }
+
+  async checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean> {
+    // The editor's text, unsaved edits included: that is what the run will save and send.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(taskDir, 'train_gpt2.py'));
+    const check = await preRunCheck(taskDir, { script: doc?.getText() });
+    if (!check.errors.length) return true;
+    const ask =
+      answer ??
+      (async () => {
+        const a = await vscode.window.showWarningMessage(check.summary, { modal: true, detail: check.details }, 'Run Anyway', 'Show Problems');
+        if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+        return a === 'Run Anyway';
+      });
+    const ok = await ask();
+    this.log.info(ok ? `run started despite ${check.errors.length} rule violation(s)` : `run refused: ${check.errors.length} rule violation(s)`);
+    return ok;
   }
 
   async cancel(runId: string): Promise<void> {
