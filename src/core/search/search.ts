@@ -104,7 +104,32 @@ export class Search {
     return undefined;
   }
 
+  /** Follows control.json (see SearchStore.writeControl), so the editor can pause, resume or stop a CLI search. */
+  private followControl(): () => void {
+    let last = this.store.readControl();
+    if (last === 'stop') this.store.writeControl('resume'); // an old stop must not end a resumed search
+    last = this.store.readControl();
+    const t = setInterval(() => {
+      const now = this.store.readControl();
+      if (now === last) return;
+      last = now;
+      if (now === 'pause') this.pause();
+      else if (now === 'resume') this.resume();
+      else if (now === 'stop') void this.stop('stopped by the user');
+    }, 500);
+    return () => clearInterval(t);
+  }
+
   async run(): Promise<SearchOutcome> {
+    const unfollow = this.followControl();
+    try {
+      return await this.runRounds();
+    } finally {
+      unfollow();
+    }
+  }
+
+  private async runRounds(): Promise<SearchOutcome> {
     let f = this.store.read();
     const rng = new Rng(f.progress.rng);
     this.setState('running', { stopReason: undefined });

@@ -97,6 +97,8 @@ export interface SearchConfig {
   createdAt: string;
 }
 
+export type SearchControl = 'pause' | 'resume' | 'stop';
+
 export type SearchState = 'running' | 'paused' | 'stopped' | 'done' | 'interrupted';
 
 export interface SearchProgress {
@@ -299,6 +301,23 @@ export class SearchStore {
   readResults(id: number): NodeResults | undefined {
     try {
       return JSON.parse(fs.readFileSync(path.join(this.nodeDir(id), 'results.json'), 'utf8')) as NodeResults;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * What the user asked of a running search, from any process (the editor or another terminal): control.json
+   * {"action": "pause" | "resume" | "stop"}. The search reads it between rounds and while its runs go on.
+   */
+  writeControl(action: SearchControl): void {
+    writeAtomic(path.join(this.dir, 'control.json'), JSON.stringify({ action, at: new Date().toISOString() }) + '\n');
+  }
+
+  readControl(): SearchControl | undefined {
+    try {
+      const a = (JSON.parse(fs.readFileSync(path.join(this.dir, 'control.json'), 'utf8')) as { action?: unknown }).action;
+      return a === 'pause' || a === 'resume' || a === 'stop' ? a : undefined;
     } catch {
       return undefined;
     }
