@@ -61,6 +61,7 @@ export interface CommandArgs {
   'speedrun.diffSearchNodeWithReference': [item?: unknown];
   'speedrun.openSearchNodeDashboard': [item?: unknown];
   'speedrun.useSearchNode': [item?: unknown];
+  'speedrun.showSearchCurves': [item?: unknown];
   'speedrun.pauseSearch': [item?: unknown];
   'speedrun.resumeSearch': [item?: unknown];
   'speedrun.stopSearch': [item?: unknown];
@@ -101,6 +102,7 @@ const IDS: Record<CommandId, true> = {
   'speedrun.diffSearchNodeWithReference': true,
   'speedrun.openSearchNodeDashboard': true,
   'speedrun.useSearchNode': true,
+  'speedrun.showSearchCurves': true,
   'speedrun.pauseSearch': true,
   'speedrun.resumeSearch': true,
   'speedrun.stopSearch': true,

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { aggregate, rowFromNodes, toCsv, type SweepRow } from '../../src/core/search/aggregate';
 import { DEFAULT_EARLY_STOP, DoomWatch, projectFinalValLoss } from '../../src/core/search/earlyStop';
 import { ScaffoldError, resolveScaffold } from '../../src/core/search/presets';
-import { REPORT_CSP, renderReport } from '../../src/core/search/report';
+import { REPORT_CSP, renderCurvesPage, renderReport } from '../../src/core/search/report';
 import { Rng, bugDepthOf, bugHistory, debuggableLeaves, selectNode } from '../../src/core/search/select';
 import { SweepError, configsOf, parseHintLevels, parseTasks, searchSeed } from '../../src/core/search/sweep';
 import { SearchStore, isBuggy, newSearchId, type NodeMeta } from '../../src/core/search/tree';
@@ -153,6 +153,12 @@ suite('search: on-disk tree', () => {
       assert.deepEqual(res.metrics, { n_steps: 7000, val_loss: 3.2813, train_time: 1_386_147, is_valid: false });
       assert.equal(store.nodes()[0].isValid, true);
       assert.deepEqual(SearchStore.list(dir), [store.searchId]);
+      // Pause, resume and stop travel through control.json; anything else there is ignored.
+      assert.equal(store.readControl(), undefined);
+      store.writeControl('pause');
+      assert.equal(store.readControl(), 'pause');
+      fs.writeFileSync(path.join(store.dir, 'control.json'), '{"action":"rm -rf"}');
+      assert.equal(store.readControl(), undefined);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -208,6 +214,22 @@ suite('search: aggregates with the released analysis conventions', () => {
     assert.match(html, /aria-label="FSR per task per configuration"/);
     assert.match(html, /aria-label="FSR against hint level"/);
     assert.match(html, /<title>task 12, aide · hints 1: FSR 0\.500/);
+  });
+});
+
+suite('search: val curves page', () => {
+  test('one polyline per node with points, the 3.28 gate, the report CSP and no script', () => {
+    const html = renderCurvesPage('Val loss <x>', [
+      { label: 'v_1', points: [{ step: 0, valLoss: 10.8 }, { step: 100, valLoss: 3.6 }, { step: 200, valLoss: 3.27 }] },
+      { label: 'v_2 <b>', points: [{ step: 100, valLoss: 3.7 }, { step: 200, valLoss: 3.31 }] },
+      { label: 'v_3', points: [] },
+    ]);
+    assert.equal((html.match(/<polyline/g) ?? []).length, 2);
+    assert.match(html, /<title>3\.28 gate<\/title>/);
+    assert.ok(html.includes(`content="${REPORT_CSP}"`));
+    assert.ok(html.includes('v_2 &lt;b&gt;') && html.includes('Val loss &lt;x&gt;'));
+    assert.doesNotMatch(html, /<script|\son[a-z]+=/i);
+    assert.match(renderCurvesPage('t', []), /No validation points yet/);
   });
 });
 

@@ -112,3 +112,45 @@ ${hintChart(aggs)}
 </body></html>
 `;
 }
+
+export interface CurveSeries {
+  label: string;
+  points: { step: number; valLoss: number }[];
+}
+
+/** One chart overlaying the val-loss curves of a search's nodes, with the 3.28 gate; same CSP as the report. */
+export function renderCurvesPage(title: string, series: readonly CurveSeries[]): string {
+  const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.valLoss) && p.step > 0);
+  const W = 760;
+  const H = 360;
+  let body = '<p>No validation points yet.</p>';
+  if (pts.length) {
+    const maxStep = Math.max(...pts.map((p) => p.step));
+    const losses = pts.map((p) => p.valLoss);
+    const lo = Math.min(3.2, ...losses);
+    const hi = Math.min(Math.max(...losses), lo + 2);
+    const x = (s: number) => 60 + (s / maxStep) * (W - 260);
+    const y = (v: number) => 20 + (1 - (Math.min(v, hi) - lo) / (hi - lo || 1)) * (H - 60);
+    const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="val loss of every node">`];
+    for (let g = 0; g <= 4; g++) {
+      const v = lo + ((hi - lo) * g) / 4;
+      parts.push(`<line x1="60" x2="${x(maxStep)}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/><text x="54" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    }
+    parts.push(`<line x1="60" x2="${x(maxStep)}" y1="${y(3.28)}" y2="${y(3.28)}" stroke="#d33" stroke-dasharray="4 3"><title>3.28 gate</title></line>`);
+    series.forEach((s, i) => {
+      const ps = s.points.filter((p) => Number.isFinite(p.valLoss) && p.step > 0);
+      if (!ps.length) return;
+      const color = PALETTE[i % PALETTE.length];
+      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${ps.map((p) => `${x(p.step).toFixed(1)},${y(p.valLoss).toFixed(1)}`).join(' ')}"><title>${esc(s.label)}</title></polyline>`);
+    });
+    parts.push(`<text x="${x(maxStep / 2)}" y="${H - 8}" text-anchor="middle">step</text>`);
+    parts.push(legend(series.map((s) => s.label), x(maxStep) + 20, 20), '</svg>');
+    body = parts.join('');
+  }
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<title>${esc(title)}</title><style>${STYLE}</style></head>
+<body><h1>${esc(title)}</h1>${body}</body></html>
+`;
+}

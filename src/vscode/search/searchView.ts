@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { scriptPath } from '../../core/benchmark/catalog';
 import { SEARCH_DIR, SearchStore, summarizeNode, type NodeMeta, type SearchControl, type SearchFile } from '../../core/search/tree';
-import { REPORT_CSP } from '../../core/search/report';
+import { parseLogText } from '../../core/logs/parser';
+import { RunStore } from '../../core/runs/store';
+import { REPORT_CSP, renderCurvesPage, type CurveSeries } from '../../core/search/report';
 import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Workspace } from '../services';
 
@@ -174,6 +176,14 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
       await vscode.workspace.applyEdit(edit);
       await doc.save();
       await vscode.window.showTextDocument(doc);
+    }),
+    registerCommand('speedrun.showSearchCurves', (x) => {
+      const s = (x as Item | undefined)?.store ?? tree.searches()[0];
+      if (!s) return void vscode.window.showInformationMessage('Speedrun: no search in this task.');
+      const runs = new RunStore(s.taskDir);
+      const series: CurveSeries[] = s.nodes().filter((n) => n.runId).map((n) => ({ label: `v_${n.id}`, points: parseLogText(runs.readConsole(n.runId!)).val }));
+      const panel = vscode.window.createWebviewPanel('speedrun.searchCurves', `Val loss: search ${s.searchId}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+      panel.webview.html = renderCurvesPage(`Val loss of every node, search ${s.searchId}`, series);
     }),
     registerCommand('speedrun.pauseSearch', control('pause')),
     registerCommand('speedrun.resumeSearch', control('resume')),
