@@ -14,7 +14,7 @@ import { resolveScaffold, type Scaffold, type ScaffoldName } from '../../src/cor
 import { ManagerRunner } from '../../src/core/search/runner';
 import { Search, createSearch } from '../../src/core/search/search';
 import { Rng, selectNode } from '../../src/core/search/select';
-import { SearchStore, isBuggy, type NodeMeta } from '../../src/core/search/tree';
+import { SearchStore, isBuggy, type EarlyStopOptions, type NodeMeta } from '../../src/core/search/tree';
 import { ModelWriter } from '../../src/core/search/writer';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI';
 import { removeTemps } from '../support/runFixture';
@@ -62,9 +62,12 @@ suite('integration: search scaffolds on the simulated box', function () {
     removeTemps();
   });
 
-  async function search(name: ScaffoldName, o: { maxNodes: number; seed: number; hintLevels?: number[]; targets?: number }) {
+  async function search(
+    name: ScaffoldName,
+    o: { maxNodes: number; seed: number; hintLevels?: number[]; targets?: number; earlyStop?: EarlyStopOptions; server?: FakeOpenAI; speedup?: string; onStart?: (s: Search) => void },
+  ) {
     const { taskDir, task, root } = searchTask(12);
-    const targets = simPool(root, o.targets ?? 3);
+    const targets = simPool(root, o.targets ?? 3, o.speedup ? { SIM_SPEEDUP: o.speedup } : {});
     const manager = new RunManager({
       targets: () => targets,
       connect: (t) => connectTarget(t, { confirmHostKey: async () => false }),
@@ -73,20 +76,23 @@ suite('integration: search scaffolds on the simulated box', function () {
     });
     const scaffold = resolveScaffold(name, { maxNodes: o.maxNodes });
     const store = createSearch(
-      { taskDir, task, scaffold, seed: o.seed, hintLevels: o.hintLevels ?? [], backend: 'openai', model: 'fake', targets: targets.map((t) => t.name) },
+      { taskDir, task, scaffold, seed: o.seed, hintLevels: o.hintLevels ?? [], backend: 'openai', model: 'fake', targets: targets.map((t) => t.name), earlyStop: o.earlyStop },
       fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'),
     );
-    const backend = new OpenAIBackend({ baseUrl: fake.baseUrl, model: 'fake' });
+    const server = o.server ?? fake;
+    const backend = new OpenAIBackend({ baseUrl: server.baseUrl, model: 'fake' });
     const hints = o.hintLevels?.length ? loadAgentHints(FIXTURE_BENCHMARK, 12, o.hintLevels) : [];
     const writer = new ModelWriter(() => backend, { task, hints, baselineScript: store.script(0) });
     const runner = new ManagerRunner(manager, taskDir, targets.map((t) => t.name), () => 8);
     const s = new Search(store, task, writer, runner);
     const live: number[] = [];
     s.onEvent((e) => e.type === 'progress' || live.push(e.type === 'node' ? e.node.id : -1));
-    const before = fake.requests.length;
-    const out = await s.run();
+    const before = server.requests.length;
+    const running = s.run();
+    o.onStart?.(s);
+    const out = await running;
     manager.dispose();
-    return { out, store, scaffold, taskDir, requests: fake.requests.slice(before), live };
+    return { out, store, scaffold, taskDir, requests: server.requests.slice(before), live };
   }
 
   test('flat: one round of parallel children of the root, on every target', async () => {
@@ -137,6 +143,47 @@ suite('integration: search scaffolds on the simulated box', function () {
     // The debug prompts carried the bug history; the other prompts did not ask for a fix.
     assert.equal(requests.filter(isDebugPrompt).length, store.nodes().filter((n) => n.debug).length);
     assert.ok(store.nodes().filter((n) => n.debug).every((n) => n.idea === 'model'));
+  });
+
+  test('early stop: runs past 1.2x the starting record are cancelled and their nodes marked stopped (buggy)', async () => {
+    const slow = await startFakeOpenAI({ respond: scriptedModel({ costFactor: 1.6 }) });
+    try {
+      const { out, store, taskDir } = await search('flat', { maxNodes: 2, seed: 1, server: slow, speedup: '200', earlyStop: { valMargin: 0.15, timeFactor: 1.2, minProgress: 0.75 } });
+      const nodes = store.nodes().slice(1);
+      assert.deepEqual(nodes.map((n) => n.status), ['stopped', 'stopped']);
+      assert.ok(nodes.every((n) => n.bugDepth === 1 && !n.isValid));
+      for (const n of nodes) {
+        assert.match(store.readResults(n.id)!.outcome_summary, /^Stopped early as doomed: train_time \d+\.\d s passed 1\.2x/);
+        assert.equal(new RunStore(taskDir).read(n.runId!)!.state, 'cancelled');
+      }
+      assert.equal(out.best?.id, 0, 'nothing beat the start');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('pause through control.json holds the next round until resume', async () => {
+    let pausedAt = 0;
+    let resumedAt = 0;
+    const { out, store } = await search('tree', {
+      maxNodes: 4,
+      seed: 2,
+      onStart: (s) => {
+        const st = s.store;
+        st.writeControl('pause');
+        s.onEvent((e) => {
+          if (e.type === 'progress' && e.progress.state === 'paused' && !pausedAt) {
+            pausedAt = Date.now();
+            setTimeout(() => ((resumedAt = Date.now()), st.writeControl('resume')), 2000);
+          }
+        });
+      },
+    });
+    assert.ok(pausedAt > 0, 'the search saw the pause');
+    const round2 = store.nodes().filter((n) => n.round === 2);
+    assert.equal(round2.length, 3);
+    assert.ok(round2.every((n) => Date.parse(n.createdAt) >= resumedAt), 'round 2 started only after the resume');
+    assert.equal(out.state, 'done');
   });
 
   test('multi-aide with hint level 1 as the idea: 3 children a round, 1 when debugging; hints reach the model, level 0 never', async () => {

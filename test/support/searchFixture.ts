@@ -52,7 +52,8 @@ export function isDebugPrompt(req: RecordedRequest): boolean {
 }
 
 /** A `respond` for startFakeOpenAI: see the header. */
-export function scriptedModel(opts: { badEvery?: number; delayMs?: number } = {}) {
+/** `costFactor`: every answer multiplies the step cost by this instead (e.g. 1.6: a slower script). */
+export function scriptedModel(opts: { badEvery?: number; delayMs?: number; costFactor?: number } = {}) {
   return (req: RecordedRequest, n: number): ScriptedResponse => {
     const script = scriptOf(req);
     const cost = /^SIM_STEP_COST_MS = ([\d.]+)$/m.exec(script);
@@ -68,7 +69,7 @@ export function scriptedModel(opts: { badEvery?: number; delayMs?: number } = {}
     if (opts.badEvery && n % opts.badEvery === 0) {
       return block(steps[0], `${steps[1]}${Math.round(Number(steps[2]) * 0.8)}${steps[3]}`, `Cut the steps by 20% (request ${n}).`);
     }
-    const next = (Number(cost[1]) * (0.97 - (n % 5) * 0.005)).toFixed(4);
+    const next = (Number(cost[1]) * (opts.costFactor ?? 0.97 - (n % 5) * 0.005)).toFixed(4);
     return block(cost[0], `SIM_STEP_COST_MS = ${next}`, `Make each step cheaper (request ${n}).`);
   };
 }
