@@ -31,9 +31,9 @@ export const searchOptions = {
   iterations: str("rounds (overrides the scaffold's)", 'N'),
   'debug-prob': str("chance that a round fixes a buggy leaf (overrides the scaffold's)", 'P'),
   'max-bug-depth': str("deepest buggy leaf a round may fix (overrides the scaffold's)", 'N'),
-  backend: str('who writes the nodes: openai (any OpenAI-compatible API; key from $OPENAI_API_KEY), replay (the level-0 diff, not a model) or acp', 'NAME'),
-  model: str('the model, with --backend openai', 'M'),
-  'base-url': str('the OpenAI-compatible endpoint', 'URL', { defaultText: '$SPEEDRUN_OPENAI_BASE_URL, $OPENAI_BASE_URL or https://api.openai.com/v1' }),
+  backend: str('who writes the nodes: openai (any OpenAI-compatible API; key from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY), replay (the level-0 diff, not a model) or acp', 'NAME'),
+  model: str('the model, with --backend openai', 'M', { defaultText: '$SPEEDRUN_AGENT_MODEL' }),
+  'base-url': str('the OpenAI-compatible endpoint', 'URL', { defaultText: '$SPEEDRUN_AGENT_BASE_URL, $OPENAI_BASE_URL or https://api.openai.com/v1' }),
   target: str('where nodes run; NAME,NAME,... pools several targets, each running one node at a time', 'NAME[,NAME...]'),
   'targets-file': str('your targets (a list shaped like the speedrun.targets setting)', 'JSON', { defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' }),
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json" },
@@ -90,16 +90,17 @@ export function checkBackend(v: Values): void {
   if (v.backend !== 'openai' && v.backend !== 'replay') {
     throw new CliError(`--backend must be openai, replay or acp (got ${v.backend === undefined ? 'nothing' : `'${v.backend}'`})`, EXIT.usage);
   }
-  if (v.backend === 'openai' && !v.model) throw new CliError('--model M is required with --backend openai', EXIT.usage);
+  if (v.backend === 'openai' && !(v.model ?? process.env.SPEEDRUN_AGENT_MODEL)) throw new CliError('--model M is required with --backend openai (or set SPEEDRUN_AGENT_MODEL)', EXIT.usage);
 }
 
 /** The model behind the writer: one client for openai, a fresh replay per node (it plays its diff once). */
 export function backendOf(v: Values, task: TaskFile): { label: string; make: () => ModelBackend } {
   checkBackend(v);
   if (v.backend === 'openai') {
-    const baseUrl = v['base-url'] ?? process.env.SPEEDRUN_OPENAI_BASE_URL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
-    // The key only ever comes from the environment, never argv.
-    const b = new OpenAIBackend({ baseUrl, model: v.model!, apiKey: process.env.OPENAI_API_KEY });
+    // As for `speedrun agent`: the key only ever comes from the environment, never argv.
+    const baseUrl = v['base-url'] ?? process.env.SPEEDRUN_AGENT_BASE_URL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
+    const apiKey = process.env.SPEEDRUN_AGENT_API_KEY ?? process.env.OPENAI_API_KEY;
+    const b = new OpenAIBackend({ baseUrl, model: (v.model ?? process.env.SPEEDRUN_AGENT_MODEL)!, apiKey });
     return { label: b.label, make: () => b };
   }
   let diff: string;
