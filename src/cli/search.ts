@@ -126,8 +126,14 @@ export async function runSearchCli(o: {
   const { taskDir, task, values: v } = o;
   const { targets, userFile, taskFile } = loadTargets(taskDir, v['targets-file'], !!v['allow-task-targets']);
   const source = [userFile, taskFile].filter(Boolean).join(' and ') || 'your targets';
+  const check = (names: string[]) => {
+    const missing = names.filter((n) => !targets.some((t) => t.name === n));
+    if (missing.length) throw new CliError(`no target ${missing.map((m) => `'${m}'`).join(', ')} in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
+    return names;
+  };
   let store: SearchStore;
   let config: SearchConfig;
+  let names: string[];
   if (o.resumeId) {
     try {
       store = new SearchStore(taskDir, o.resumeId);
@@ -136,8 +142,12 @@ export async function runSearchCli(o: {
     }
     if (!store.exists()) throw new CliError(`no search ${o.resumeId} in ${taskDir} (have: ${SearchStore.list(taskDir).join(', ') || 'none'})`);
     config = store.read().config;
+    names = check(v.target ? targetNames(v) : config.targets);
   } else {
+    // Everything is checked before the search folder is made: bad input leaves nothing behind.
     const scaffold = scaffoldOf(v);
+    names = check(targetNames(v));
+    backendOf(v, task);
     store = createSearch(
       {
         taskDir,
@@ -148,7 +158,7 @@ export async function runSearchCli(o: {
         backend: v.backend!,
         model: v.model,
         baseUrl: v['base-url'],
-        targets: targetNames(v),
+        targets: names,
         gpuHours: num(v['gpu-hours'], 'gpu-hours', (n) => n > 0, 'a positive number'),
         tokens: num(v.tokens, 'tokens', (n) => Number.isInteger(n) && n > 0, 'a positive whole number'),
         earlyStop: v['early-stop'] ? DEFAULT_EARLY_STOP : undefined,
@@ -157,9 +167,6 @@ export async function runSearchCli(o: {
     );
     config = store.read().config;
   }
-  const names = v.target ? targetNames(v) : config.targets;
-  const missing = names.filter((n) => !targets.some((t) => t.name === n));
-  if (missing.length) throw new CliError(`no target ${missing.map((m) => `'${m}'`).join(', ')} in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
   const backend = backendOf({ ...v, backend: v.backend ?? config.backend, model: v.model ?? config.model, 'base-url': v['base-url'] ?? config.baseUrl }, task);
   const timeLimit = num(v['time-limit'], 'time-limit', (n) => n > 0, 'a positive number of minutes') ?? 60;
   const m = manager({ taskDir, sshConfig: v['ssh-config'], acceptNewHostKey: v['accept-new-host-key'], timeLimitMinutes: timeLimit }, targets);
@@ -223,7 +230,7 @@ export const command = defineCommand({
     try {
       task = readTaskFile(taskDir);
     } catch (e) {
-      throw new CliError(`${(e as Error).message} (pass --task-dir, or open a task with speedrun open-task)`);
+      throw new CliError(`${(e as Error).message}; pass --task-dir`);
     }
     let hintLevels: number[] = [];
     try {

@@ -239,6 +239,26 @@ suite('integration: speedrun search CLI, kill and --resume', function () {
     removeTemps();
   });
 
+  test('bad input is one sentence with exit 2 or 3 and leaves no search behind', async () => {
+    const { taskDir, root } = searchTask(12);
+    simPool(root, 1);
+    const base = ['search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--backend', 'replay'];
+    const cases: [string[], number, RegExp][] = [
+      [['--scaffold', 'beam', '--target', 'sim1'], 2, /unknown scaffold 'beam' \(choose one of flat, tree, forest, aide, multi-aide\)/],
+      [['--scaffold', 'aide', '--target', 'nope'], 3, /no target 'nope' in .*targets\.json \(have: sim1\)/],
+      [['--scaffold', 'aide', '--target', 'sim1', '--hint-level', '0'], 2, /level 0 is the answer and never a hint/],
+      [['--scaffold', 'aide', '--target', 'sim1', '--max-nodes', 'x'], 2, /--max-nodes must be a whole number of at least 1 \(got 'x'\)/],
+      [['--scaffold', 'aide'], 2, /--target NAME is required/],
+    ];
+    for (const [args, code, re] of cases) {
+      const p = cli([...base, ...args]);
+      assert.equal(await p.code, code, args.join(' '));
+      assert.match(p.stderr(), re);
+      assert.equal(p.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
+    }
+    assert.deepEqual(SearchStore.list(taskDir), []);
+  });
+
   test('killed while a round runs, --resume keeps finished nodes, re-attaches the running runs and completes the search', async () => {
     const { taskDir, root } = searchTask(12);
     // Slower runs (about 2.5 s each), so the kill lands while a round is running.

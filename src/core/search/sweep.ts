@@ -35,7 +35,7 @@ export function parseTasks(spec: string): number[] {
 export function parseHintLevels(spec: string): string[] {
   const out: string[] = [];
   for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (raw === 'none' || raw === '0') {
+    if (raw === 'none') {
       out.push('none');
       continue;
     }
