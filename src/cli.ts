@@ -1,18 +1,8 @@
 #!/usr/bin/env node
-// `speedrun`: the headless face of the same core. Each command is one file under src/cli/ and one entry below;
-// parsing, --help, errors and exit codes are src/cli/common.ts.
-import { describeError, err, exitAfterFlush, isHelpRequest, out, parseCommandArgs, renderHelp, renderOverview, EXIT, type Command } from './cli/common';
-import { command as tasks } from './cli/tasks';
-import { command as openTask } from './cli/openTask';
-import { command as parseLog } from './cli/parseLog';
-import { runCommand, cancelCommand } from './cli/run';
-import { command as compare } from './cli/compare';
-import { command as agent } from './cli/agent';
-import { command as search } from './cli/search';
-import { command as sweep } from './cli/sweep';
-
-/** The command table: add a command here (its file exports `command = defineCommand({...})`). */
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, agent, search, sweep];
+// `speedrun`: the headless face of the same core. Each command is one file under src/cli/ and one entry in the
+// table in src/cli/commands.ts; parsing, --help, errors and exit codes are src/cli/common.ts.
+import { COMMANDS } from './cli/commands';
+import { describeError, err, exitAfterFlush, isHelpRequest, out, parseCommandArgs, renderHelp, renderOverview, EXIT } from './cli/common';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -57,5 +47,14 @@ async function main(argv: string[]): Promise<number> {
 
 // `speedrun tasks | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : EXIT.failed));
+
+// Whatever escapes a command (a rejected promise nobody awaited) still ends as one sentence, not a stack trace.
+const fatal = (e: unknown) => {
+  const d = describeError(e);
+  err(`speedrun: ${d.message}\n`);
+  void exitAfterFlush(d.exitCode);
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 void main(process.argv.slice(2)).then(exitAfterFlush);

@@ -232,7 +232,7 @@ export const command = defineCommand({
     } catch (e) {
       throw new CliError(`${(e as Error).message}; pass --task-dir`);
     }
-    let hintLevels: number[] = [];
+    let hintLevels: number[];
     try {
       const labels = parseHintLevels(values['hint-level'] ?? 'none');
       if (labels.length !== 1) throw new SweepError('--hint-level takes one level or combination, e.g. 2 or 1+2+3');

@@ -411,6 +411,8 @@ export class RunController implements Runs, vscode.Disposable {
     try {
       const meta = await this.start({ taskDir: ctx.taskDir, target: typeof target === 'string' ? target : undefined });
       if (meta) this.log.info(`run ${meta.runId} queued on ${meta.target}`);
+      // The dashboard (beside the script) follows the new run unless the user pinned another one.
+      if (meta && this.config().get<boolean>('dashboard.revealOnRun', true)) void executeCommand('speedrun.openDashboard');
     } catch (e) {
       void vscode.window.showErrorMessage((e as Error).message);
     }
@@ -479,6 +481,7 @@ export class RunController implements Runs, vscode.Disposable {
   private async configureTargets() {
     const example = {
       '// speedrun.targets': 'Paste into your user settings.json; ssh hosts may be ~/.ssh/config aliases (ProxyJump, IdentityFile and the agent are honoured).',
+      '// ssh config': 'Hosts are resolved with `ssh -G`, exactly as `ssh` does: Match exec commands in your ssh config run, as they do when you type `ssh HOST`.',
       'speedrun.targets': EXAMPLE_TARGETS,
     };
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: JSON.stringify(example, null, 2) + '\n' });
