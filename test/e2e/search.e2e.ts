@@ -31,13 +31,21 @@ suite('search view (code-server)', function () {
     cs = await startCodeServer({ workspace: taskDir });
     const { page } = cs;
     await page.locator('.activitybar .action-item a[aria-label^="Speedrun"]').click();
+    // Room for the whole tree (rows outside a list's viewport are not rendered): only the Search pane open.
+    for (const title of ['Tasks', 'Hints', 'Runs']) {
+      const h = pane(page, title).locator('.pane-header');
+      await h.waitFor();
+      if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
+    }
     const header = pane(page, 'Search').locator('.pane-header');
     await header.waitFor();
     if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
     await pane(page, 'Search').getByText(/No search in this task yet/).waitFor();
 
     const p = spawn(process.execPath, [CLI, 'search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--backend', 'openai', '--model', 'fake',
-      '--base-url', fake.baseUrl, '--scaffold', 'forest', '--max-nodes', '6', '--target', 'sim1,sim2', '--seed', '3'], { stdio: 'ignore' });
+      '--base-url', fake.baseUrl, '--scaffold', 'forest', '--max-nodes', '6', '--target', 'sim1,sim2', '--seed', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (b) => (stderr += b));
     const ended = new Promise<number>((r) => p.on('exit', (c) => r(c ?? -1)));
     const rows = pane(page, 'Search').locator('.monaco-list-row');
     const labels = async () => (await rows.allInnerTexts()).join('\n');
@@ -48,9 +56,12 @@ suite('search view (code-server)', function () {
     const early = await rows.count();
     await cs.screenshot('search-growing');
     // Round 2's children appear later, under the best node of round 1.
-    await rows.filter({ hasText: /^v_5/ }).first().waitFor({ timeout: 120_000 });
+    await rows.filter({ hasText: /^v_5/ }).first().waitFor({ timeout: 120_000 }).catch(async (e) => {
+      await cs!.screenshot('search-failed');
+      assert.fail(`${(e as Error).message}\nrows: ${await labels()}\nCLI: ${stderr}`);
+    });
     assert.ok((await rows.count()) > early, `the tree grew (${early} -> ${await rows.count()} rows)`);
-    assert.equal(await ended, 0);
+    assert.equal(await ended, 0, stderr);
     await rows.filter({ hasText: /done · round/ }).first().waitFor({ timeout: 30_000 });
     const text = await labels();
     assert.match(text, /v_0 \(start\)/);
@@ -62,7 +73,8 @@ suite('search view (code-server)', function () {
     await tab.filter({ hasText: /v_0 ↔ v_2/ }).waitFor();
     const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
     await diff.waitFor();
-    assert.ok((await diff.locator('.editor.modified .line-insert').count()) > 0, 'the node changed lines of its parent');
+    // The node changed lines of its parent: the diff marks them once it has been computed.
+    await diff.locator('.editor.modified .line-insert').first().waitFor();
     await cs.screenshot('search-node-diff');
   });
 });

@@ -33,6 +33,8 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
   readonly onDidChangeTreeData = this.changed.event;
   private watcher: vscode.FileSystemWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private lastSig = '';
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly workspace: Workspace) {
@@ -44,10 +46,44 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
     this.watcher?.dispose();
     const ctx = this.workspace.current();
     if (ctx) {
-      this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.join(ctx.taskDir, SEARCH_DIR)), '**/*.json'));
+      // Based on the task folder, which exists: a watcher based on a folder that does not exist yet sees nothing.
+      this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(ctx.taskDir), `${SEARCH_DIR.split(path.sep).join('/')}/**/*.json`));
       for (const ev of [this.watcher.onDidChange, this.watcher.onDidCreate, this.watcher.onDidDelete]) ev(() => this.refreshSoon(), undefined, this.subs);
     }
     this.refresh();
+  }
+
+  /**
+   * While the view is visible, a cheap look at the search folders every 1.5 s catches what a file watcher may miss
+   * (remote or network file systems, events dropped under load).
+   */
+  setVisible(visible: boolean): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    if (!visible) return;
+    this.poll = setInterval(() => {
+      const sig = this.signature();
+      if (sig !== this.lastSig) {
+        this.lastSig = sig;
+        this.refresh();
+      }
+    }, 1500);
+  }
+
+  private signature(): string {
+    const ctx = this.workspace.current();
+    if (!ctx) return '';
+    const parts: string[] = [];
+    for (const id of SearchStore.list(ctx.taskDir)) {
+      const dir = path.join(ctx.taskDir, SEARCH_DIR, id);
+      try {
+        parts.push(`${id}:${fs.statSync(path.join(dir, 'search.json')).mtimeMs}`);
+        for (const n of fs.readdirSync(dir)) if (n.startsWith('v_')) parts.push(`${n}:${fs.statSync(path.join(dir, n, 'meta.json')).mtimeMs}`);
+      } catch {
+        parts.push(`${id}:?`);
+      }
+    }
+    return parts.join('|');
   }
 
   /** File events come in bursts (a node writes meta and results): one refresh per burst. */
@@ -102,7 +138,8 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
       n.status === 'running' || n.status === 'writing' ? 'loading~spin' : n.status === 'root' ? 'home' : n.status === 'finished' && n.isValid ? 'pass' : 'error',
     );
     item.contextValue = `searchNode.${n.status}${n.runId ? '.run' : ''}`;
-    item.id = `node:${el.file.config.searchId}:${n.id}:${n.status}`;
+    // A node that gains children is a new item, so it opens expanded (VS Code keeps a known id's collapsed state).
+    item.id = `node:${el.file.config.searchId}:${n.id}:${n.status}:${el.all.filter((x) => x.parent === n.id).length}`;
     if (n.parent !== null) item.command = commandLink('speedrun.diffSearchNode', 'Diff against Parent', el);
     return item;
   }
@@ -110,6 +147,7 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
   dispose(): void {
     this.watcher?.dispose();
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
     this.subs.forEach((d) => d.dispose());
     this.changed.dispose();
   }
@@ -125,6 +163,8 @@ function nodeOf(x: unknown): Extract<Item, { kind: 'node' }> | undefined {
 export function registerSearch(context: vscode.ExtensionContext, workspace: Workspace): SearchTree {
   const tree = new SearchTree(workspace);
   const view = vscode.window.createTreeView('speedrun.search', { treeDataProvider: tree, showCollapseAll: true });
+  tree.setVisible(view.visible);
+  view.onDidChangeVisibility((e) => tree.setVisible(e.visible), undefined, context.subscriptions);
   const pick = async (x: unknown) => nodeOf(x) ?? undefined;
   const control = (action: SearchControl) => (x: unknown) => {
     const s = (x as Item | undefined)?.store ?? tree.searches()[0];
