@@ -6,6 +6,7 @@ import { DashboardController } from './vscode/dashboard/dashboardPanel';
 import { registerCompare } from './vscode/compare/compareCommands';
 import { registerAgent } from './vscode/agent/agentController';
 import { registerSearch } from './vscode/search/searchView';
+import { registerAgents } from './vscode/agents';
 
 export async function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Speedrun Workbench', { log: true });
@@ -16,10 +17,11 @@ export async function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(workspace, runs, dashboard);
   registerCompare(context, log, workspace, runs);
   const agent = registerAgent(context, log, workspace, runs, dashboard);
+  const agents = registerAgents(context, log, workspace, runs);
   const search = registerSearch(context, workspace);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.
-  return { workspace, runs, dashboard, agent, search };
+  return { workspace, runs, dashboard, agent, agents, search };
 }
 
 export function deactivate() {}

@@ -9,6 +9,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ModelBackend } from '../core/agent/backends/backend';
 import { defaultBackends } from '../core/agent/backends';
+import { acpFactory } from '../core/agent/backends/acp';
 import type { BackendRegistry } from '../core/agent/backends/registry';
 import { saveCheckpoint } from '../core/agent/checkpoints';
 import { lineEdits } from '../core/agent/editFormat';
@@ -19,7 +20,7 @@ import { appendEvent, saveTurnScript } from '../core/agent/transcript';
 import type { AgentEvent, AgentEventBody } from '../core/agent/types';
 import { unseal } from '../core/seal';
 import {
-  AgentEventNotification, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
+  AcpPermissionRequest, AgentEventNotification, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
   RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, encodeEditLabel,
 } from '../shared/agentProtocol';
 import { baselineText, loadTask } from './taskLookup';
@@ -69,7 +70,9 @@ export class AgentSessions {
       summary: 'a language model the user has in VS Code (vscode.lm), reached through the client',
       create: (c) => new LmProxyBackend(this.connection, this.lmDeltas, c.selector, `VS Code language model · ${c.label}`),
       modelOf: (c) => c.label,
-    });
+    })
+      // ACP agents ask the user through the client (the diff beside the editor, then a choice).
+      .register(acpFactory({ askPermission: async (q, signal) => (await this.connection.sendRequest(AcpPermissionRequest, q, tokenFor(signal))).optionId }));
   }
 
   register(): void {

@@ -13,7 +13,7 @@ import { buildSession } from '../../src/core/agent/session';
 import { createStrategy, strategyNames } from '../../src/core/agent/strategies';
 import type { AgentNode, Strategy, StrategyRun } from '../../src/core/agent/strategies/strategy';
 import { type TurnResult, propose, runAttempt } from '../../src/core/agent/turn';
-import type { AgentEventBody, RunOutcome } from '../../src/core/agent/types';
+import type { AgentEventBody, BackendConfig, RunOutcome } from '../../src/core/agent/types';
 import { readTaskFile } from '../../src/core/benchmark/openTask';
 import { plural } from '../../src/core/format';
 import { preRunCheck } from '../../src/core/rules/preRun';
@@ -118,8 +118,9 @@ suite('agent seams: backend registry and session', function () {
   test('an unknown kind is refused naming what is on offer', () => {
     const taskDir = makeTaskDir(12);
     const task = readTaskFile(taskDir);
-    assert.deepEqual(defaultBackends().kinds(), ['openai', 'replay']);
-    assert.throws(() => defaultBackends().create({ kind: 'acp', command: 'agent' }, { taskDir, task }), (e: Error) => e instanceof BackendError && /No 'acp' backend here \(available: openai, replay\)/.test(e.message));
+    assert.deepEqual(defaultBackends().kinds(), ['openai', 'acp', 'replay']);
+    const unknown = { kind: 'nope' } as unknown as BackendConfig;
+    assert.throws(() => defaultBackends().create(unknown, { taskDir, task }), (e: Error) => e instanceof BackendError && /No 'nope' backend here \(available: openai, acp, replay\)/.test(e.message));
   });
 
   test('a registered agent backend takes over the propose step, edits through the host and is disposed at the end', async () => {

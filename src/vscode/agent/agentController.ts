@@ -15,7 +15,7 @@ import { plural } from '../../core/format';
 import { parseTargets } from '../../core/remote/targets';
 import { SEAL_KEY_ENV, newSealKey, seal } from '../../core/seal';
 import {
-  AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
+  AcpPermissionRequest, AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
   RevertTurnRequest, RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, decodeEditLabel,
 } from '../../shared/agentProtocol';
 import { LiveEdits, checkpointUri } from './liveEdit';
@@ -24,6 +24,7 @@ import type { StartAgentArgs } from '../commands';
 import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 import { TranscriptPanel } from './transcriptPanel';
+import { askAcpPermission } from '../agents/acpPermission';
 
 /** What other code (and the extension-host tests) can see of the agent. */
 export interface AgentApi {
@@ -153,6 +154,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     client.onRequest(RevertTurnRequest, (p) => this.live.revert(p.turn));
     client.onRequest(RunScriptRequest, (p, token) => this.runForAgent(p, token));
     client.onRequest(LmChatRequest, (p, token) => this.lmChat(client, p, token));
+    client.onRequest(AcpPermissionRequest, (p) => askAcpPermission(p));
     await client.start();
     this.client = client;
     this.log.info('Speedrun language server started');
@@ -300,6 +302,8 @@ class AgentController implements AgentApi, vscode.Disposable {
     } catch (e) {
       this.log.info(`no VS Code language models: ${(e as Error).message}`);
     }
+    const acpCommand = cfg.get<string>('acpCommand', '').trim();
+    if (acpCommand) items.push({ label: `$(terminal) ${acpCommand}`, description: 'ACP agent', detail: 'Setting: speedrun.agent.acpCommand. It edits train_gpt2.py through the live edit view and asks before its tool calls.', backend: { kind: 'acp', command: acpCommand } });
     items.push({ label: '$(history) Replay ground truth', description: 'level-0 diff, not a model', detail: "Plays the record's own change as if an agent wrote it: a demonstration and a reproduction check.", backend: { kind: 'replay' } });
     const preferred = cfg.get<string>('backend', 'openai');
     items.sort((a, b) => Number(b.backend.kind === preferred) - Number(a.backend.kind === preferred));
