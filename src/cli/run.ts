@@ -53,7 +53,7 @@ function ask(question: string, hidden = false): Promise<string | undefined> {
   });
 }
 
-interface CommonOpts {
+export interface CommonOpts {
   taskDir: string;
   targetsFile?: string;
   sshConfig?: string;
@@ -187,7 +187,7 @@ export const runCommand = defineCommand({
 
 export const cancelCommand = defineCommand({
   name: 'cancel',
-  summary: 'Cancel a run (ssh/local: SIGTERM to its process group on the box, SIGKILL after 10 s; slurm: scancel) and store what it left.',
+  summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
   positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
   options: commonOptions,
   notes: [
