@@ -18,7 +18,7 @@ import { SweepError, hintLevelsOf, parseHintLevels } from '../core/search/sweep'
 import { SearchStore, SearchStoreError, type SearchConfig } from '../core/search/tree';
 import { ModelWriter } from '../core/search/writer';
 import { CliError, EXIT, JSON_OUT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
-import { loadTargets, manager } from './run';
+import { loadTargets, manager, pickTarget } from './run';
 
 const str = (description: string, value: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({ type: 'string', value, description, ...extra });
 
@@ -34,8 +34,8 @@ export const searchOptions = {
   backend: str('who writes the nodes: openai (any OpenAI-compatible API; key from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY), replay (the level-0 diff, not a model) or acp', 'NAME'),
   model: str('the model, with --backend openai', 'M', { defaultText: '$SPEEDRUN_AGENT_MODEL' }),
   'base-url': str('the OpenAI-compatible endpoint', 'URL', { defaultText: '$SPEEDRUN_AGENT_BASE_URL, $OPENAI_BASE_URL or https://api.openai.com/v1' }),
-  target: str('where nodes run; NAME,NAME,... pools several targets, each running one node at a time', 'NAME[,NAME...]'),
-  'targets-file': str('your targets (a list shaped like the speedrun.targets setting)', 'JSON', { defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' }),
+  target: str('where nodes run; NAME,NAME,... pools several targets, each running one node at a time', 'NAME[,NAME...]', { defaultText: 'the only target, when exactly one is configured; sweep needs it' }),
+  'targets-file': str('your targets (a list shaped like the speedrun.targets setting)', 'FILE', { defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' }),
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json" },
   'ssh-config': str('ssh config file to resolve hosts with (ssh -F)', 'FILE'),
   'accept-new-host-key': { type: 'boolean', description: 'trust a host key seen for the first time' },
@@ -124,13 +124,15 @@ export async function runSearchCli(o: {
   quiet?: boolean;
 }): Promise<SearchOutcome> {
   const { taskDir, task, values: v } = o;
-  const { targets, userFile, taskFile } = loadTargets(taskDir, v['targets-file'], !!v['allow-task-targets']);
+  const loaded = loadTargets(taskDir, v['targets-file'], !!v['allow-task-targets']);
+  const { targets, userFile, taskFile } = loaded;
   const source = [userFile, taskFile].filter(Boolean).join(' and ') || 'your targets';
   const check = (names: string[]) => {
     const missing = names.filter((n) => !targets.some((t) => t.name === n));
     if (missing.length) throw new CliError(`no target ${missing.map((m) => `'${m}'`).join(', ')} in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
     return names;
   };
+  const timeLimit = num(v['time-limit'], 'time-limit', (n) => n > 0, 'a positive number of minutes') ?? 60;
   let store: SearchStore;
   let config: SearchConfig;
   let names: string[];
@@ -146,7 +148,8 @@ export async function runSearchCli(o: {
   } else {
     // Everything is checked before the search folder is made: bad input leaves nothing behind.
     const scaffold = scaffoldOf(v);
-    names = check(targetNames(v));
+    // As for `run`: --target may be left out when exactly one target is configured.
+    names = check(v.target ? targetNames(v) : [pickTarget(loaded, undefined).name]);
     backendOf(v, task);
     store = createSearch(
       {
@@ -168,7 +171,6 @@ export async function runSearchCli(o: {
     config = store.read().config;
   }
   const backend = backendOf({ ...v, backend: v.backend ?? config.backend, model: v.model ?? config.model, 'base-url': v['base-url'] ?? config.baseUrl }, task);
-  const timeLimit = num(v['time-limit'], 'time-limit', (n) => n > 0, 'a positive number of minutes') ?? 60;
   const m = manager({ taskDir, sshConfig: v['ssh-config'], acceptNewHostKey: v['accept-new-host-key'], timeLimitMinutes: timeLimit }, targets);
   const runner = new ManagerRunner(m, taskDir, names, (t) => targets.find((x) => x.name === t)?.gpus ?? 0);
   const baseline = fs.existsSync(path.join(taskDir, 'train_gpt2.py')) ? store.script(0) : '';
@@ -242,7 +244,7 @@ export const command = defineCommand({
     }
     if (!values.resume) {
       scaffoldOf(values);
-      targetNames(values);
+      if (values.target !== undefined) targetNames(values);
       backendOf(values, task);
     }
     const res = await runSearchCli({ taskDir, task, values, hintLevels, resumeId: values.resume });

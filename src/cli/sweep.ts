@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runSweep, parseHintLevels, parseScaffolds, parseTasks, hintLevelsOf, SweepError, type SweepPlan } from '../core/search/sweep';
+import { OpenTaskError } from '../core/benchmark/openTask';
 import { BENCHMARK, CliError, EXIT, defineCommand, err, out } from './common';
 import { checkBackend, runSearchCli, scaffoldOf, searchOptions, targetNames } from './search';
 
@@ -49,6 +50,7 @@ export const command = defineCommand({
     }
     targetNames(values);
     checkBackend(values);
+    // A task folder that can't be made under --out (a file in the way, no permission) is bad input, said by openTask.
     const res = await runSweep(plan, {
       log: (l) => err(`[sweep] ${l}\n`),
       runSearch: async (c, task, rngSeed, resumeId) => {
@@ -57,6 +59,8 @@ export const command = defineCommand({
         const r = await runSearchCli({ taskDir: c.taskDir, task, values: v, hintLevels: hintLevelsOf(c.hintLevel), resumeId, seed: rngSeed });
         return { searchId: r.searchId, state: r.state };
       },
+    }).catch((e: unknown) => {
+      throw e instanceof OpenTaskError ? new CliError(e.message) : e;
     });
     err(`[sweep] ${res.rows.length} searches; results in ${plan.out} (results.csv, results.json, report.html)\n`);
     if (values.json) out(JSON.stringify({ out: plan.out, rows: res.rows, aggregates: res.aggregates }, null, 2) + '\n');

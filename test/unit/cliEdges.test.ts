@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openTask } from '../../src/core/benchmark/openTask';
 import { makeShards, makeTask, removeTemps, tempDir } from '../support/runFixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -163,6 +164,56 @@ suite('cli edges: a reader that stops reading', function () {
     assert.match(attached.err, new RegExp(`run ${runId} finished`));
     const results = JSON.parse(fs.readFileSync(path.join(task, '.speedrun', 'runs', runId, 'results.json'), 'utf8'));
     assert.equal(results.status, 'COMPLETED');
+  });
+});
+
+suite('cli edges: search and sweep', function () {
+  this.timeout(120_000);
+  suiteTeardown(removeTemps);
+
+  /** A local target on the simulated box, in its own targets file. */
+  function simTargets(names: string[]): string {
+    const box = tempDir('speedrun-qa-box-');
+    const shards = makeShards(path.join(box, 'data'), 12);
+    const list = names.map((name) => ({ name, kind: 'local', remoteDir: path.join(box, 'work'), gpus: 8, ...shards,
+      setup: `export PATH=${SIM}:$PATH PYTHONPATH=${SIM}/pylib`, env: { SIM_SPEEDUP: '400', SIM_COMPILE_SECONDS: '1' } }));
+    fs.writeFileSync(path.join(box, 'targets.json'), JSON.stringify(list));
+    return path.join(box, 'targets.json');
+  }
+
+  /** Task 12 opened from the fixture clone (the replay backend reads its level-0 diff there). */
+  const fixtureTask = () => openTask({ benchmarkPath: BENCHMARK, taskId: 12, dest: path.join(tempDir(), 'task12') }).taskDir;
+
+  test('search: --target may be left out when exactly one target is configured; with two it asks for one, leaving nothing', () => {
+    const one = simTargets(['sim']);
+    const task = fixtureTask();
+    const r = speedrun(['search', '--scaffold', 'flat', '--backend', 'replay', '--max-nodes', '1', '--task-dir', task, '--targets-file', one]);
+    assert.match(r.err, /targets sim;/, r.err);
+    assert.match(r.err, /v_1 \(from v_0\) running as run \S+ on sim/);
+    const two = simTargets(['a', 'b']);
+    const task2 = fixtureTask();
+    const before = tree(task2);
+    const refused = speedrun(['search', '--scaffold', 'flat', '--backend', 'replay', '--task-dir', task2, '--targets-file', two]);
+    assert.equal(refused.code, 3);
+    assertOneSentence(refused.err, /2 targets are configured \(a, b\); pick one with --target NAME/);
+    assert.deepEqual(tree(task2), before);
+  });
+
+  test('search --time-limit -5 is refused before the search folder is made; sweep --out under a file is bad input (exit 3)', () => {
+    const targets = simTargets(['sim']);
+    const task = fixtureTask();
+    const before = tree(task);
+    const r = speedrun(['search', '--scaffold', 'flat', '--backend', 'replay', '--time-limit', '-5', '--task-dir', task, '--targets-file', targets]);
+    assert.equal(r.code, 2);
+    assertOneSentence(r.err, /--time-limit must be a positive number of minutes \(got '-5'\)/);
+    assert.deepEqual(tree(task), before);
+    const file = path.join(tempDir(), 'file');
+    fs.writeFileSync(file, 'x');
+    for (const out of [file, path.join(file, 'sub')]) {
+      const s = speedrun(['sweep', '--benchmark', BENCHMARK, '--tasks', '12', '--target', 'sim', '--targets-file', targets, '--backend', 'replay', '--out', out]);
+      assert.equal(s.code, 3, s.err);
+      assertOneSentence(s.err, /is a file, so .* cannot be created under it; choose another folder/);
+    }
   });
 });
 
