@@ -25,8 +25,8 @@ export const command = defineCommand({
     'Run the same command again to resume: finished searches are kept, an interrupted one is resumed.',
   ],
   examples: [
-    'speedrun sweep --benchmark ~/llm-speedrunner --seeds 3 --backend openai --target box1,box2 --out ~/sweep',
-    'speedrun sweep --tasks 12-14 --hint-levels none,1 --scaffolds flat --backend replay --out ~/sweep-small',
+    'speedrun sweep --benchmark ~/llm-speedrunner --seeds 3 --backend openai --target box --out ~/sweep',
+    'speedrun sweep --tasks 12-14 --hint-levels none,1 --scaffolds flat --backend replay --out ~/s',
   ],
   run: async ({ values }) => {
     const bench = values.benchmark ?? process.env.SPEEDRUN_BENCHMARK;
