@@ -2,7 +2,7 @@
 // the valid ones), and how early it stops the invalid ones; (2) wall time of a 20-node flat search on the
 // simulated box with 1 target and with 4 pooled targets (parallel rounds).
 // Run: npx tsc -p tsconfig.test.json && node out/bench/search.js [--logs GITDIR]
-// Logs come from a modded-nanogpt mirror (default /work/.mirror/KellerJordan+modded-nanogpt/repo, read with git,
+// Logs come from your modded-nanogpt clone's git directory (--logs GITDIR or $SPEEDRUN_RECORDS_GIT, read with git,
 // never copied into this repository: records/track_1_short/**/*.txt|log); without one, from our fixture logs in
 // test/fixtures/logs, and the output says so.
 import { execFileSync } from 'node:child_process';
@@ -22,11 +22,12 @@ import { removeTemps } from '../test/support/runFixture';
 import { scriptedModel, searchTask, simPool } from '../test/support/searchFixture';
 
 const argLogs = process.argv.indexOf('--logs');
-const GITDIR = argLogs > 0 ? process.argv[argLogs + 1] : '/work/.mirror/KellerJordan+modded-nanogpt/repo';
+const GITDIR = argLogs > 0 ? process.argv[argLogs + 1] : process.env.SPEEDRUN_RECORDS_GIT;
 
 let missing = 0;
 
 function realLogs(): { name: string; text: string }[] | null {
+  if (!GITDIR) return null;
   try {
     const names = execFileSync('git', ['--git-dir', GITDIR, 'ls-tree', '-r', '--name-only', 'HEAD', 'records/track_1_short/'], { encoding: 'utf8', maxBuffer: 1 << 26 })
       .split('\n')

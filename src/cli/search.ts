@@ -223,7 +223,7 @@ export const command = defineCommand({
     'Exit codes: 0 the search ended (done), 1 it was stopped or failed, 2 usage, 3 bad input.',
   ],
   examples: [
-    'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2 --json',
+    'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2',
     'speedrun search --resume 20261201-041500-a3f9',
   ],
   run: async ({ values }) => {

@@ -25,7 +25,10 @@ export const command = defineCommand({
     'Aggregates follow the released analysis: t\' is the best node of a search with the root included, nodes count with val loss < 3.29, FSR outside [0, 3] is 0, the top 3 seeds are averaged per task, then tasks.',
     'Run the same command again to resume: finished searches are kept, an interrupted one is resumed.',
   ],
-  examples: ['speedrun sweep --benchmark ~/llm-speedrunner --tasks 1-20 --hint-levels none,1,2,3 --scaffolds aide,multi-aide --seeds 3 --backend openai --model o3-mini --target box1,box2 --out ~/sweep'],
+  examples: [
+    'speedrun sweep --benchmark ~/llm-speedrunner --seeds 3 --backend openai --target box --out ~/sweep',
+    'speedrun sweep --tasks 12-14 --hint-levels none,1 --scaffolds flat --backend replay --out ~/s',
+  ],
   run: async ({ values }) => {
     const bench = values.benchmark ?? process.env.SPEEDRUN_BENCHMARK;
     if (!bench) throw new CliError('--benchmark DIR is required (or set SPEEDRUN_BENCHMARK)', EXIT.usage);

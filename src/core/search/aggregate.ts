@@ -1,5 +1,5 @@
 // A sweep's rows and the aggregates the paper reports, computed with the conventions of the released analysis code
-// (llm-speedrunner analysis/parse_levels.py and main_plots.ipynb; benchmark.md section 3):
+// (llm-speedrunner analysis/parse_levels.py and main_plots.ipynb; docs/benchmark.md section 3):
 // - a search's t' is the minimum train_time over all its nodes, the root (record i, t_i) included, so FSR >= 0;
 // - a node counts only when val_loss < 3.29 (the analysis gate, looser than the search's 3.28 gate);
 // - NaN becomes 0, and a task FSR outside [0, 3] becomes 0 (src/core/benchmark/fsr.ts: fsrForTask does all three);

@@ -1,4 +1,4 @@
-// Which node a round expands, as the benchmark's runner chooses it (benchmark.md section 6; paper section 3.2):
+// Which node a round expands, as the benchmark's runner chooses it (docs/benchmark.md section 5; paper section 3.2):
 // - the first round branches the root into `initial` children;
 // - later rounds, with probability `debugProb`, pick a random buggy leaf whose bugDepth <= maxBugDepth and write
 //   one child that fixes it; otherwise (or when there is no such leaf) they pick the best valid node by train_time,
