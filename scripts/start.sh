@@ -34,16 +34,31 @@ fi
 # User settings in code-server's user-data-dir: our keys are (re)written, anything else the user set is kept.
 USER_DATA=$DEMO/user-data
 mkdir -p "$USER_DATA/User"
-DEMO_BENCH=$BENCH DEMO_SIM=$SIM DEMO_BOX=$BOX node - "$USER_DATA/User/settings.json" <<'EOF'
+# The same target goes into $DEMO/targets.json for the CLI (`speedrun run --targets-file`).
+TARGETS=$DEMO/targets.json
+DEMO_BENCH=$BENCH DEMO_SIM=$SIM DEMO_BOX=$BOX node - "$USER_DATA/User/settings.json" "$TARGETS" <<'EOF'
 const fs = require('fs');
-const [file] = process.argv.slice(2);
+const [file, targetsFile] = process.argv.slice(2);
 const { DEMO_BENCH: bench, DEMO_SIM: sim, DEMO_BOX: box } = process.env;
+const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+const targets = [{
+  name: 'simulated-h100',
+  kind: 'local',
+  // test/sim stands in for the GPU box: torchrun, nvidia-smi and a torch module that only knows its version.
+  setup: `export PATH=${q(sim)}:"$PATH" PYTHONPATH=${q(sim + '/pylib')}`,
+  torchrun: 'torchrun',
+  gpus: 8,
+  remoteDir: `${box}/work`,
+  trainFiles: `${box}/data/fineweb_train_*.bin`,
+  valFiles: `${box}/data/fineweb_val_*.bin`,
+  env: { SIM_SPEEDUP: '10', SIM_COMPILE_SECONDS: '5' },
+}];
+fs.writeFileSync(targetsFile, JSON.stringify(targets, null, 2) + '\n');
 let settings = {};
 if (fs.existsSync(file)) {
   try { settings = JSON.parse(fs.readFileSync(file, 'utf8')); }
   catch { console.error(`[start] ${file} is not plain JSON; leaving it as it is`); process.exit(0); }
 }
-const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 Object.assign(settings, {
   'workbench.startupEditor': 'none',
   'telemetry.telemetryLevel': 'off',
@@ -51,18 +66,7 @@ Object.assign(settings, {
   // .tmp/demo sits inside this repository's git clone; don't offer to open that.
   'git.openRepositoryInParentFolders': 'never',
   'speedrun.benchmarkPath': bench,
-  'speedrun.targets': [{
-    name: 'simulated-h100',
-    kind: 'local',
-    // test/sim stands in for the GPU box: torchrun, nvidia-smi and a torch module that only knows its version.
-    setup: `export PATH=${q(sim)}:"$PATH" PYTHONPATH=${q(sim + '/pylib')}`,
-    torchrun: 'torchrun',
-    gpus: 8,
-    remoteDir: `${box}/work`,
-    trainFiles: `${box}/data/fineweb_train_*.bin`,
-    valFiles: `${box}/data/fineweb_val_*.bin`,
-    env: { SIM_SPEEDUP: '10', SIM_COMPILE_SECONDS: '5' },
-  }],
+  'speedrun.targets': targets,
 });
 fs.writeFileSync(file, JSON.stringify(settings, null, 2) + '\n');
 EOF
@@ -92,8 +96,14 @@ cat <<EOF
   Speedrun Workbench demo:  http://127.0.0.1:$PORT/?folder=$TASK
 
   Task 12 is open; the Speedrun view is in the activity bar. "Speedrun: Run Task Script" runs it on
-  simulated-h100, a simulated 8xH100 box on this machine (10x real time).
-  The CLI from the installed extension:  node $EXT_DIR/dist/cli.js tasks --benchmark $BENCH
+  simulated-h100, a SIMULATED 8xH100 box on this machine (10x real time, no training: the fixture script's
+  SIM_STEP_COST_MS line and num_iterations set its train time, so reproducing record 13's change, e.g. with
+  "Speedrun: Reveal Ground-Truth Diff", gives FSR about 1 on the simulated box).
+
+  The CLI from the installed extension (one simulated run takes about 40 s):
+    node $EXT_DIR/dist/cli.js tasks --benchmark $BENCH
+    node $EXT_DIR/dist/cli.js run --target simulated-h100 --task-dir $TASK --targets-file $TARGETS
+
   Log: $DEMO/code-server.log.  Ctrl-C stops the server.
 
 EOF

@@ -119,7 +119,7 @@ export const command = defineCommand({
     'Exit codes: 0 the session ended on its budget or the replay ran out, 1 it ended with an error or Ctrl-C, 2 usage, 3 bad input.',
   ],
   examples: [
-    'SPEEDRUN_AGENT_API_KEY=sk-... speedrun agent --model o3-mini --hint-level 2 --max-turns 3 --target h100',
+    'speedrun agent --model o3-mini --hint-level 2 --max-turns 3 --target h100',
     'speedrun agent --backend replay --target simulated-h100 --json > transcript.jsonl',
   ],
   run: async ({ values }) => {
@@ -220,7 +220,9 @@ export const command = defineCommand({
       out(
         best
           ? `best attempt: turn ${best.turn}, ${seconds(best.trainTimeMs)} at val loss ${best.valLoss.toFixed(4)}${best.runId ? ` (run ${best.runId})` : ''}; left in ${path.join(taskDir, 'train_gpt2.py')}\n`
-          : 'no valid attempt beat the starting point\n',
+          : noRun
+            ? `runs were off (--no-run): ${path.join(taskDir, 'train_gpt2.py')} holds the last accepted change; the script before each turn is in .speedrun/checkpoints/\n`
+            : 'no valid attempt beat the starting point\n',
       );
       if (fs.existsSync(transcriptPath(taskDir))) err(`[agent] transcript: ${transcriptPath(taskDir)} (session ${sessionId})\n`);
     }

@@ -8,5 +8,7 @@ import { runCommand, cancelCommand } from './run';
 import { command as compare } from './compare';
 import { command as attach } from './attach';
 import { command as agent } from './agent';
+import { command as search } from './search';
+import { command as sweep } from './sweep';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent, search, sweep];

@@ -53,7 +53,7 @@ function ask(question: string, hidden = false): Promise<string | undefined> {
   });
 }
 
-interface CommonOpts {
+export interface CommonOpts {
   taskDir: string;
   targetsFile?: string;
   sshConfig?: string;

@@ -107,6 +107,7 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
     assert.match(r.stderr, /did not start: runs are off for this session \(--no-run\)/);
     assert.match(r.stderr, /ended \(iteration budget used \(1\)\) · 1 turn · 0 runs/);
     assert.equal(fs.existsSync(path.join(taskDir, '.speedrun/runs')), false, 'no run was made');
+    assert.match(r.stdout, /^runs were off \(--no-run\): .*train_gpt2\.py holds the last accepted change/);
     assert.match(fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'), /num_iterations : int = 1750 #/);
   });
 
@@ -144,6 +145,11 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
     assert.equal(fs.existsSync(path.join(taskDir, '.speedrun/agent')), false, 'no session was opened');
+    const help = await cli(['agent', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: speedrun agent \[options\]/);
+    assert.match(help.stdout, /--backend KIND[\s\S]*?\(default: openai\)/);
+    assert.match(help.stdout, /Example[\s\S]*speedrun agent --/);
     const notTask = tempDir();
     fs.writeFileSync(path.join(notTask, 'train_gpt2.py'), 'print(1)\n');
     const r = await cli(['agent', '--task-dir', notTask, '--no-run']);

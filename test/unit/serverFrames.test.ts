@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { FrameCheck } from '../../src/server/frames';
+import { PassThrough } from 'node:stream';
+import { FrameCheck, watchFrames } from '../../src/server/frames';
 
 const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
@@ -43,5 +44,37 @@ suite('language server: the frame check', () => {
     assert.equal(c.partial, true);
     assert.equal(c.push(Buffer.from(':1234}')), undefined);
     assert.equal(c.partial, false);
+  });
+
+  test('the watch reports a broken frame once, and a frame left incomplete after the stall time', async () => {
+    const bad = new PassThrough();
+    const reasons: string[] = [];
+    watchFrames(bad, (r) => reasons.push(r), 60_000);
+    // The JSON-RPC reader's own listener is what starts the flow (the watch never reads on its own).
+    bad.on('data', () => undefined);
+    bad.write('Content-Length: x\r\n\r\n{}');
+    bad.write(frame('{}'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /"x" is not a byte count/);
+
+    const stalled = new PassThrough();
+    const late: string[] = [];
+    watchFrames(stalled, (r) => late.push(r), 50);
+    stalled.on('data', () => undefined);
+    stalled.write(frame('{"id":1}'));
+    stalled.write('Content-Length: 40\r\n\r\n{"id":');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(late.length, 1);
+    assert.match(late[0], /a frame stayed incomplete for 0.05 s/);
+
+    const whole = new PassThrough();
+    const none: string[] = [];
+    watchFrames(whole, (r) => none.push(r), 50);
+    whole.on('data', () => undefined);
+    whole.write('Content-Length: 8\r\n\r\n{"id"');
+    whole.write(':1}');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(none, [], 'a frame completed in time is not reported');
   });
 });

@@ -45,6 +45,7 @@ export class BackendRegistry {
 
   /** Builds the backend for `config`; throws BackendError naming the kinds on offer when none matches. */
   create(config: BackendConfig, env: BackendEnv): { backend: AgentBackend; factory: BackendFactory; model?: string } {
+    if (typeof config?.kind !== 'string') throw new BackendError(`No backend was named (available: ${this.kinds().join(', ') || 'none'}).`);
     const factory = this.factories.get(config.kind);
     if (!factory) throw new BackendError(`No '${config.kind}' backend here (available: ${this.kinds().join(', ') || 'none'}).`);
     return { backend: factory.create(config as never, env), factory, model: factory.modelOf?.(config as never) };
