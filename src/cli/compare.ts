@@ -1,6 +1,7 @@
 // `speedrun compare`: FSR of a run, and how much of the reference change (record i -> i+1) the attempt reproduced.
 import * as path from 'node:path';
 import { BENCHMARK, CliError, EXIT, JSON_OUT, TASK_DIR, defineCommand, out } from './common';
+import { existingFolder } from './run';
 import { CompareError, compareTask, type CompareHunk, type TaskComparison } from '../core/compare';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -55,7 +56,7 @@ export const command = defineCommand({
     let c: TaskComparison;
     try {
       c = compareTask({
-        taskDir: path.resolve(values['task-dir']),
+        taskDir: existingFolder(values['task-dir']),
         runId: values.run,
         benchmarkPath: values.benchmark ? path.resolve(values.benchmark) : undefined,
       });

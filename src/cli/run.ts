@@ -103,10 +103,16 @@ export const commonOptions = {
   'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },
 } as const satisfies Record<string, OptionSpec>;
 
-export function taskDirOf(v: string): string {
+/** --task-dir as an absolute path, once it is an existing folder (else one sentence saying what it is). */
+export function existingFolder(v: string): string {
   const dir = path.resolve(v);
   if (!fs.existsSync(dir)) throw new CliError(`the task folder ${dir} does not exist`);
   if (!fs.statSync(dir).isDirectory()) throw new CliError(`${dir} is a file, not a task folder`);
+  return dir;
+}
+
+export function taskDirOf(v: string): string {
+  const dir = existingFolder(v);
   const script = path.join(dir, 'train_gpt2.py');
   if (!fs.existsSync(script)) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
   if (!fs.statSync(script).isFile()) throw new CliError(`${script} is a folder; the task's script must be a file`);

@@ -55,7 +55,7 @@ suite('cli edges: bad input a user can type', function () {
     assertOneSentence(forgot.err, /option --run needs a value/);
   });
 
-  test('run: a task folder that does not exist, is a file, or holds a folder named train_gpt2.py (exit 3, named)', () => {
+  test('run and compare: a task folder that does not exist, is a file, or holds a folder named train_gpt2.py (exit 3, named)', () => {
     const parent = tempDir();
     const missing = speedrun(['run', '--task-dir', path.join(parent, 'nope')]);
     assert.equal(missing.code, 3);
@@ -69,6 +69,13 @@ suite('cli edges: bad input a user can type', function () {
     assert.equal(dir.code, 3);
     assertOneSentence(dir.err, new RegExp(`${path.join(parent, 'task', 'train_gpt2.py')} is a folder; the task's script must be a file`));
     assert.deepEqual(tree(parent), ['file', 'task', 'task/train_gpt2.py']);
+    // compare says the same about the folder itself.
+    const cmpMissing = speedrun(['compare', '--task-dir', path.join(parent, 'nope')]);
+    assert.equal(cmpMissing.code, 3);
+    assertOneSentence(cmpMissing.err, /the task folder .*nope does not exist/);
+    const cmpFile = speedrun(['compare', '--task-dir', path.join(parent, 'file')]);
+    assert.equal(cmpFile.code, 3);
+    assertOneSentence(cmpFile.err, /file is a file, not a task folder/);
   });
 
   test('parse-log reads a pipe passed as a path (bash process substitution), and names a folder as a folder', () => {
