@@ -78,6 +78,18 @@ suite('cli edges: bad input a user can type', function () {
     assertOneSentence(cmpFile.err, /file is a file, not a task folder/);
   });
 
+  test('run: a rule message quotes the offending line without its terminal escapes, cut to 200 characters', () => {
+    const task = makeTask();
+    const script = fs.readFileSync(path.join(task, 'train_gpt2.py'), 'utf8');
+    fs.writeFileSync(path.join(task, 'train_gpt2.py'), `\u001b[2J\u001b]0;title\u0007${'x'.repeat(500)}\n${script}`);
+    const r = speedrun(['run', '--task-dir', task]);
+    assert.equal(r.code, 3, r.err);
+    const quoted = /your line: (.*)/.exec(r.err)?.[1];
+    assert.ok(quoted, r.err);
+    assert.equal(quoted, `?[2J?]0;title?${'x'.repeat(200 - '?[2J?]0;title?'.length)}…`);
+    assert.doesNotMatch(r.err, /[\u0000-\u0008\u000b-\u001f]/); // eslint-disable-line no-control-regex
+  });
+
   test('parse-log reads a pipe passed as a path (bash process substitution), and names a folder as a folder', () => {
     const r = spawnSync('bash', ['-c', `'${process.execPath}' '${CLI}' parse-log <(cat '${LOG}') --check --json`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

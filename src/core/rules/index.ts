@@ -61,13 +61,20 @@ function syntaxViolation(r: Extract<SyntaxResult, { ok: false }>): Violation {
   };
 }
 
+/** A script line as quoted in a message: control characters (terminal escapes, NUL) shown as '?', long lines cut. */
+function quoteLine(line: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what is replaced
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+}
+
 /** Violations as text for a model: where, what, and what the starting script has. */
 export function describeViolations(violations: Violation[], script: string): string {
   const lines = script.split('\n');
   return violations
     .map((v) => {
       const at = v.range.start.line;
-      const src = lines[at]?.trim();
+      const src = lines[at] !== undefined ? quoteLine(lines[at].trim()) : undefined;
       return `- [${v.rule}] line ${at + 1}: ${v.message}${src ? `\n  your line: ${src}` : ''}`;
     })
     .join('\n');
