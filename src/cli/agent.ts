@@ -159,10 +159,16 @@ export const command = defineCommand({
       m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
     }
 
+    const levels = hintLevels(values['hint-level']);
+    const apiKey = process.env.SPEEDRUN_AGENT_API_KEY || process.env.OPENAI_API_KEY || undefined;
+    // A local server may need no key; the hosted default always does, so say so before a session starts.
+    if (backend.kind === 'openai' && backend.baseUrl === DEFAULT_BASE_URL && !apiKey) {
+      m?.dispose();
+      throw new CliError(`no API key for ${DEFAULT_BASE_URL}: set SPEEDRUN_AGENT_API_KEY (or OPENAI_API_KEY), or pass --base-url for another endpoint`);
+    }
     let built: ReturnType<typeof buildSession>;
     try {
-      const apiKey = process.env.SPEEDRUN_AGENT_API_KEY || process.env.OPENAI_API_KEY || undefined;
-      built = buildSession(defaultBackends(), { taskDir, task, backend, hintLevels: hintLevels(values['hint-level']), budget, apiKey, target: noRun ? undefined : target, strategy });
+      built = buildSession(defaultBackends(), { taskDir, task, backend, hintLevels: levels, budget, apiKey, target: noRun ? undefined : target, strategy });
     } catch (e) {
       m?.dispose();
       throw e instanceof CliError ? e : new CliError((e as Error).message);

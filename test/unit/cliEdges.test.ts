@@ -149,7 +149,7 @@ suite('cli edges: bad input a user can type', function () {
     assert.ok(!fs.existsSync(path.join(task, '.speedrun', 'runs')) || tree(path.join(task, '.speedrun', 'runs')).length === 0);
   });
 
-  test('agent: an endpoint that is not an http(s) URL is refused before a session starts, leaving nothing', () => {
+  test('agent: an endpoint that is not an http(s) URL, or no key for the hosted one, is refused before a session starts, leaving nothing', () => {
     const task = makeTask();
     const before = tree(task);
     for (const url of ['notaurl', 'ftp://example.com/v1']) {
@@ -157,6 +157,16 @@ suite('cli edges: bad input a user can type', function () {
       assert.equal(r.code, 2, r.err);
       assertOneSentence(r.err, /the endpoint must be an http\(s\) URL such as https:\/\/api\.openai\.com\/v1/);
     }
+    assert.deepEqual(tree(task), before);
+    // No key for the hosted default endpoint: said before a session starts, not after a failed request.
+    const env = { ...process.env };
+    delete env.SPEEDRUN_AGENT_API_KEY;
+    delete env.OPENAI_API_KEY;
+    delete env.SPEEDRUN_AGENT_BASE_URL;
+    delete env.OPENAI_BASE_URL;
+    const noKey = speedrun(['agent', '--task-dir', task, '--no-run'], { env });
+    assert.equal(noKey.code, 3, noKey.err);
+    assertOneSentence(noKey.err, /no API key for https:\/\/api\.openai\.com\/v1: set SPEEDRUN_AGENT_API_KEY/);
     assert.deepEqual(tree(task), before);
   });
 });
