@@ -12,7 +12,7 @@ import { chooseTarget, loadTargetFiles, TargetFileError, type LoadedTargets } fr
 import type { Target } from '../core/remote/targets';
 import { preRunCheck } from '../core/rules/preRun';
 import { RunError, RunManager } from '../core/runs/manager';
-import { RunStore } from '../core/runs/store';
+import { isRunId, RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
 import { CliError, EXIT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
 
@@ -128,7 +128,12 @@ export function storedRun(taskDir: string, runId: string): { store: RunStore; st
   } catch {
     /* not a run id */
   }
+  const meta = isRunId(runId) ? store.file(runId, 'meta.json') : undefined;
+  if (!stored && meta && fs.existsSync(meta)) throw new CliError(`the record of run ${runId} (${meta}) cannot be read as JSON; the run's files are in ${store.dir(runId)}`);
   if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
+  if (typeof stored.state !== 'string' || typeof stored.target !== 'string') {
+    throw new CliError(`the record of run ${runId} (${meta}) has no state or target; the run's files are in ${store.dir(runId)}`);
+  }
   const owner = store.file(runId, 'owner.pid');
   if (fs.existsSync(owner) && !fs.statSync(owner).isFile()) {
     throw new CliError(`${owner} should be a file holding the pid of the process that follows the run, but is a folder; remove it and try again`);

@@ -90,6 +90,26 @@ suite('cli edges: bad input a user can type', function () {
     assert.doesNotMatch(r.err, /[\u0000-\u0008\u000b-\u001f]/); // eslint-disable-line no-control-regex
   });
 
+  test('attach and cancel of a run whose meta.json is damaged name the file (exit 3), not "no run" or an internal error', () => {
+    const task = makeTask();
+    const runId = '20260101-000000-abcd';
+    const meta = path.join(task, '.speedrun', 'runs', runId, 'meta.json');
+    fs.mkdirSync(path.dirname(meta), { recursive: true });
+    fs.writeFileSync(meta, 'garbage');
+    for (const cmd of ['attach', 'cancel']) {
+      const r = speedrun([cmd, runId, '--task-dir', task]);
+      assert.equal(r.code, 3, r.err);
+      assertOneSentence(r.err, new RegExp(`the record of run ${runId} \\(.*meta\\.json\\) cannot be read as JSON`));
+    }
+    fs.writeFileSync(meta, JSON.stringify({ runId }));
+    for (const cmd of ['attach', 'cancel']) {
+      const r = speedrun([cmd, runId, '--task-dir', task]);
+      assert.equal(r.code, 3, r.err);
+      assertOneSentence(r.err, new RegExp(`the record of run ${runId} \\(.*meta\\.json\\) has no state or target`));
+    }
+    assert.equal(fs.readFileSync(meta, 'utf8'), JSON.stringify({ runId }), 'left as it was');
+  });
+
   test('parse-log reads a pipe passed as a path (bash process substitution), and names a folder as a folder', () => {
     const r = spawnSync('bash', ['-c', `'${process.execPath}' '${CLI}' parse-log <(cat '${LOG}') --check --json`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
