@@ -1,54 +1,58 @@
 #!/usr/bin/env node
-// `speedrun`: the headless face of the same core. Each subcommand lives in src/cli/<name>.ts.
-import { CliError, type Command } from './cli/common';
-import * as tasks from './cli/tasks';
-import * as openTask from './cli/openTask';
-import * as parseLog from './cli/parseLog';
-import * as run from './cli/run';
-import * as compare from './cli/compare';
+// `speedrun`: the headless face of the same core. Each command is one file under src/cli/ and one entry below;
+// parsing, --help, errors and exit codes are src/cli/common.ts.
+import { describeError, err, exitAfterFlush, isHelpRequest, out, parseCommandArgs, renderHelp, renderOverview, EXIT, type Command } from './cli/common';
+import { command as tasks } from './cli/tasks';
+import { command as openTask } from './cli/openTask';
+import { command as parseLog } from './cli/parseLog';
+import { runCommand, cancelCommand } from './cli/run';
+import { command as compare } from './cli/compare';
 
-const commands: Record<string, Command> = {
-  tasks: tasks.command,
-  'open-task': openTask.command,
-  'parse-log': parseLog.command,
-  run: run.command,
-  cancel: run.cancelCommand,
-  compare: compare.command,
-};
-
-function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  speedrun ${name} ${c.usage}\n      ${c.summary}`);
-  return `Speedrun Workbench CLI\n\nUsage:\n${lines.join('\n')}\n\nExit codes: 0 ok, 1 run/check failed, 2 usage error, 3 bad input (benchmark, file, task dir).\n`;
-}
+/** The command table: add a command here (its file exports `command = defineCommand({...})`). */
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
+  if (!name) {
+    err(renderOverview(COMMANDS));
+    return EXIT.usage;
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
+    if (name === 'help' && rest[0]) {
+      const cmd = COMMANDS.find((c) => c.name === rest[0]);
+      if (!cmd) {
+        err(`speedrun: unknown command '${rest[0]}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`);
+        return EXIT.usage;
+      }
+      out(renderHelp(cmd));
+      return EXIT.ok;
+    }
+    out(renderOverview(COMMANDS));
+    return EXIT.ok;
   }
   if (name === '--version') {
-    process.stdout.write(`${require('../package.json').version}\n`);
-    return 0;
+    out(`${require('../package.json').version}\n`);
+    return EXIT.ok;
   }
-  const cmd = commands[name];
+  const cmd = COMMANDS.find((c) => c.name === name);
   if (!cmd) {
-    process.stderr.write(`speedrun: unknown command '${name}'\n\n${usage()}`);
-    return 2;
+    err(`speedrun: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see 'speedrun help')\n`);
+    return EXIT.usage;
+  }
+  if (isHelpRequest(rest)) {
+    out(renderHelp(cmd));
+    return EXIT.ok;
   }
   try {
-    return await cmd.run(rest);
+    return await cmd.run(parseCommandArgs(cmd, rest));
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`speedrun ${name}: ${e.message}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`speedrun ${name}: ${(e as Error)?.stack ?? e}\n`);
-    return 1;
+    const d = describeError(e);
+    err(`speedrun ${name}: ${d.message}\n`);
+    return d.exitCode;
   }
 }
 
 // `speedrun tasks | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : EXIT.failed));
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2)).then(exitAfterFlush);

@@ -1,6 +1,6 @@
 // `speedrun compare`: FSR of a run, and how much of the reference change (record i -> i+1) the attempt reproduced.
 import * as path from 'node:path';
-import { CliError, EXIT, parse, type Command } from './common';
+import { BENCHMARK, CliError, EXIT, JSON_OUT, TASK_DIR, defineCommand, out } from './common';
 import { CompareError, compareTask, type CompareHunk, type TaskComparison } from '../core/compare';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -22,7 +22,7 @@ export function formatComparison(c: TaskComparison): string {
     } else {
       const time = m.train_time === null ? 'no train time' : `train time ${(m.train_time / 1000).toFixed(1)} s`;
       const loss = m.val_loss === null ? 'no val loss' : `val loss ${m.val_loss.toFixed(4)}`;
-      const fsr = c.fsr === null ? 'FSR n/a' : `FSR ${c.fsr.toFixed(3)}${c.valid ? '' : ' (does not count)'}`;
+      const fsr = c.fsr === null ? `FSR n/a${c.results.status === 'COMPLETED' ? '' : ` (the run is ${c.results.status.toLowerCase()}: no result to score)`}` : `FSR ${c.fsr.toFixed(3)}${c.valid ? '' : ' (does not count)'}`;
       out.push(`Run: ${c.results.status}, ${time}, ${loss}, ${c.valid ? 'valid' : 'invalid'}, ${fsr}`);
     }
   }
@@ -40,17 +40,18 @@ export function formatComparison(c: TaskComparison): string {
   return out.join('\n') + '\n';
 }
 
-export const command: Command = {
-  usage: '--task-dir DIR [--run RUNID] [--benchmark DIR] [--json]',
-  summary: "FSR of a run and how much of the reference record's change the attempt (working script or a run's snapshot) reproduced",
-  async run(args) {
-    const { values } = parse(args, {
-      'task-dir': { type: 'string' },
-      run: { type: 'string' },
-      benchmark: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (!values['task-dir']) throw new CliError('--task-dir is required', EXIT.usage);
+export const command = defineCommand({
+  name: 'compare',
+  summary: "FSR of a run and how much of the reference record's change the attempt (working script or a run's snapshot) reproduced.",
+  options: {
+    'task-dir': TASK_DIR,
+    run: { type: 'string', value: 'RUNID', description: "compare this run's script snapshot and show its FSR", defaultText: 'the working train_gpt2.py, no FSR' },
+    benchmark: { ...BENCHMARK, defaultText: 'the clone recorded in task.json' },
+    json: JSON_OUT,
+  },
+  notes: ['A run that failed, was cancelled or timed out has no FSR (shown as n/a, null in JSON); an invalid run (val loss > 3.28) shows one marked "does not count".'],
+  examples: ['speedrun compare --run 20260101-120000-ab12 --json'],
+  async run({ values }) {
     let c: TaskComparison;
     try {
       c = compareTask({
@@ -79,10 +80,10 @@ export const command: Command = {
         hunks: r.hunks,
         extraHunks: r.extraHunks,
       };
-      process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+      out(JSON.stringify(json, null, 2) + '\n');
     } else {
-      process.stdout.write(formatComparison(c));
+      out(formatComparison(c));
     }
     return EXIT.ok;
   },
-};
+});

@@ -1,24 +1,35 @@
-// `speedrun parse-log FILE [--json]`: what the dashboard would show for a torchrun log, on the command line.
+// `speedrun parse-log FILE|-`: what the dashboard would show for a torchrun log, on the command line.
 // Exit code 0 means the log was read and parsed, even when the log reports a crash: the crash is data (see
-// `error` and `phase`), and scripts can test it there. 3 = the file can't be read, 2 = usage.
+// `error` and `phase`), and scripts can test it there. With --check, 1 when the log shows a failed, cancelled or
+// invalid run (or none finished). 3 = the file can't be read, 2 = usage.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { CliError, EXIT, parse, type Command } from './common';
+import { CliError, EXIT, JSON_OUT, defineCommand, out } from './common';
 import { createLogParser } from '../core/logs/parser';
 import type { ParsedLog } from '../core/logs/types';
 
-export const command: Command = {
-  usage: 'FILE [--json]',
-  summary: 'Parse a torchrun log (console output or the script\'s log file): steps, val loss, final result, root cause of a failure.',
-  run: async (args) => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } }, true);
-    if (positionals.length !== 1) throw new CliError('expected exactly one FILE', EXIT.usage);
+export const command = defineCommand({
+  name: 'parse-log',
+  summary: "Parse a torchrun log (console output or the script's log file): steps, val loss, final result, root cause of a failure.",
+  positionals: [{ name: 'FILE', description: "the log; '-' reads standard input" }],
+  options: {
+    json: JSON_OUT,
+    check: { type: 'boolean', description: 'exit 1 unless the log shows a finished run with a valid result (val loss <= 3.28)' },
+  },
+  notes: [
+    'Exit codes: 0 the log was parsed (a crash in the log is data, not an error, unless --check), 1 with --check: ' +
+      'the run failed, was cancelled, did not finish, or its val loss is above 3.28; 2 usage; 3 the file cannot be read.',
+    'The train series is thinned evenly to at most 8192 points for long logs (every val point is kept).',
+  ],
+  examples: ['speedrun parse-log run.log --json | jq .final', 'ssh box cat run.log | speedrun parse-log - --check'],
+  run: async ({ values, positionals }) => {
     const file = positionals[0];
-    const log = await parseFile(file);
-    process.stdout.write(values.json ? `${JSON.stringify(toJson(log), null, 2)}\n` : human(file, log));
+    const log = file === '-' ? await parseStream(process.stdin, 'standard input') : await parseFile(file);
+    out(values.json ? `${JSON.stringify(toJson(log), null, 2)}\n` : human(file === '-' ? '(standard input)' : file, log));
+    if (values.check && !(log.phase === 'finished' && log.final?.is_valid)) return EXIT.failed;
     return EXIT.ok;
   },
-};
+});
 
 async function parseFile(file: string): Promise<ParsedLog> {
   try {
@@ -27,12 +38,16 @@ async function parseFile(file: string): Promise<ParsedLog> {
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${reason(e)}`, EXIT.badInput);
   }
+  return parseStream(createReadStream(file), file);
+}
+
+async function parseStream(input: NodeJS.ReadableStream, name: string): Promise<ParsedLog> {
   const parser = createLogParser();
   try {
-    // Streamed in chunks, as a live run is: memory stays bounded however big the log is.
-    for await (const chunk of createReadStream(file)) parser.push(chunk as Buffer);
+    // Streamed in chunks, as a live run is; the parser keeps every val point and a thinned train series.
+    for await (const chunk of input) parser.push(chunk as Buffer);
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${reason(e)}`, EXIT.badInput);
+    throw new CliError(`cannot read ${name}: ${reason(e)}`, EXIT.badInput);
   }
   parser.end();
   return parser.summary();

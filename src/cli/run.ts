@@ -1,40 +1,42 @@
 // `speedrun run` and `speedrun cancel`: the run engine on the command line.
-// Targets come from, in order: --targets-file FILE, $SPEEDRUN_TARGETS_FILE, <task>/.speedrun/targets.json,
-// ~/.config/speedrun/targets.json. A file holds the same list as the `speedrun.targets` setting (or
-// `{ "targets": [...] }`). Exit code: 0 when the run finished (check results.json `is_valid` for the 3.28 gate),
-// 1 when it failed, was cancelled or timed out, 2 usage, 3 bad input (no task, no target).
+// Targets: the user's list from --targets-file, $SPEEDRUN_TARGETS_FILE or ~/.config/speedrun/targets.json; a task
+// folder's own .speedrun/targets.json only with --allow-task-targets (src/core/remote/targetFiles.ts). Exit code:
+// 0 when the run finished (check results.json `is_valid` for the 3.28 gate), 1 when it failed, was cancelled or
+// timed out, 2 usage, 3 bad input (no task, no target, a folder that can't be written).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
-import { parseTargets, type Target } from '../core/remote/targets';
-import { RunManager } from '../core/runs/manager';
+import { chooseTarget, loadTargetFiles, TargetFileError, type LoadedTargets } from '../core/remote/targetFiles';
+import type { Target } from '../core/remote/targets';
+import { RunError, RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
-import { CliError, EXIT, parse, type Command } from './common';
+import { CliError, EXIT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
+import * as path from 'node:path';
 
-const TARGET_FILES = (taskDir: string) => [
-  process.env.SPEEDRUN_TARGETS_FILE,
-  path.join(taskDir, '.speedrun', 'targets.json'),
-  path.join(os.homedir(), '.config', 'speedrun', 'targets.json'),
-];
-
-export function loadTargets(taskDir: string, file?: string): { targets: Target[]; source: string } {
-  const candidates = file ? [file] : TARGET_FILES(taskDir).filter((f): f is string => !!f);
-  const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) throw new CliError(`no targets: pass --targets-file, set SPEEDRUN_TARGETS_FILE, or write ${candidates.slice(-2).join(' or ')}`);
-  let raw: unknown;
+/** The targets for a task folder, with what to tell the user about where they came from. */
+export function loadTargets(taskDir: string, file: string | undefined, allowTaskTargets: boolean): LoadedTargets {
   try {
-    raw = JSON.parse(fs.readFileSync(found, 'utf8'));
+    const l = loadTargetFiles({ taskDir, file, allowTaskTargets });
+    for (const w of l.warnings) err(`speedrun: ${w}\n`);
+    return l;
   } catch (e) {
-    throw new CliError(`cannot read targets from ${found}: ${(e as Error).message}`);
+    if (e instanceof TargetFileError) throw new CliError(e.message);
+    throw e;
   }
-  const list = Array.isArray(raw) ? raw : (raw as { targets?: unknown })?.targets;
-  const { targets, errors } = parseTargets(list);
-  for (const e of errors) process.stderr.write(`speedrun: ${found}: ${e}\n`);
-  return { targets, source: found };
+}
+
+function pickTarget(l: LoadedTargets, name: string | undefined): Target {
+  let t: Target;
+  try {
+    t = chooseTarget(l, name);
+  } catch (e) {
+    if (e instanceof TargetFileError) throw new CliError(e.message);
+    throw e;
+  }
+  if (l.origin.get(t.name) === l.taskFile) err(`[speedrun] using target ${t.name} from ${l.taskFile}\n`);
+  return t;
 }
 
 function ask(question: string, hidden = false): Promise<string | undefined> {
@@ -44,7 +46,7 @@ function ask(question: string, hidden = false): Promise<string | undefined> {
     if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
     rl.question(question, (a) => {
       rl.close();
-      if (hidden) process.stderr.write('\n');
+      if (hidden) err('\n');
       resolve(a);
     });
   });
@@ -67,11 +69,11 @@ function manager(o: CommonOpts, targets: Target[]): RunManager {
           const what = `The authenticity of host '${p.name}' can't be established.\n${p.keyType} key fingerprint is ${p.fingerprint}.` +
             (p.otherTypesKnown.length ? `\n(Keys of other types are known for this host: ${p.otherTypesKnown.join(', ')}.)` : '');
           if (o.acceptNewHostKey) {
-            process.stderr.write(`${what}\nAccepted (--accept-new-host-key); added to ${p.knownHostsFile}.\n`);
+            err(`${what}\nAccepted (--accept-new-host-key); added to ${p.knownHostsFile}.\n`);
             return true;
           }
           const a = await ask(`${what}\nTrust it and add it to ${p.knownHostsFile} (yes/no)? `);
-          if (a === undefined) process.stderr.write(`${what}\nNot a terminal, so not trusting it; rerun with --accept-new-host-key to trust it.\n`);
+          if (a === undefined) err(`${what}\nNot a terminal, so not trusting it; rerun with --accept-new-host-key to trust it.\n`);
           return /^y(es)?$/i.test(a?.trim() ?? '');
         },
         askPassphrase: (file, retry) => ask(`${retry ? 'Wrong passphrase. ' : ''}Passphrase for ${file}: `, true),
@@ -93,58 +95,74 @@ function describeEnd(m: RunMeta, store: RunStore): string {
 }
 
 const commonOptions = {
-  'task-dir': { type: 'string' },
-  'targets-file': { type: 'string' },
-  'ssh-config': { type: 'string' },
-  'accept-new-host-key': { type: 'boolean' },
-} as const;
+  'task-dir': TASK_DIR,
+  'targets-file': { type: 'string', value: 'JSON', description: 'your targets (a list shaped like the speedrun.targets setting)', defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' },
+  'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json (they run their own setup commands on your box; yours win on a name clash)" },
+  'ssh-config': { type: 'string', value: 'FILE', description: 'ssh config file to resolve hosts with (ssh -F)', defaultText: '~/.ssh/config' },
+  'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },
+} as const satisfies Record<string, OptionSpec>;
 
-function taskDirOf(v: string | undefined): string {
-  const dir = path.resolve(v ?? '.');
-  if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir} (pass --task-dir)`);
+function taskDirOf(v: string): string {
+  const dir = path.resolve(v);
+  if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
   return dir;
 }
 
-export const command: Command = {
-  usage: '--target NAME [--task-dir DIR] [--targets-file JSON] [--ssh-config FILE] [--time-limit MINUTES] [--accept-new-host-key]',
+export const runCommand = defineCommand({
+  name: 'run',
   summary: "Run the task's train_gpt2.py on a target, streaming its output; Ctrl-C detaches (the run goes on). Exit 0 when it finished.",
-  run: async (args) => {
-    const { values } = parse(args, { ...commonOptions, target: { type: 'string' }, 'time-limit': { type: 'string' } });
-    if (!values.target) throw new CliError('--target NAME is required', EXIT.usage);
-    const timeLimit = values['time-limit'] === undefined ? 60 : Number(values['time-limit']);
-    if (!(timeLimit > 0)) throw new CliError('--time-limit must be a positive number of minutes', EXIT.usage);
+  options: {
+    target: { type: 'string', value: 'NAME', description: 'the target to run on', defaultText: 'the only target, when exactly one is configured' },
+    ...commonOptions,
+    'time-limit': { type: 'string', value: 'MINUTES', description: 'stop the run after this long', default: '60' },
+  },
+  notes: [
+    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input.',
+    "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
+  ],
+  examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log'],
+  run: async ({ values }) => {
+    const timeLimit = Number(values['time-limit']);
+    if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
     const taskDir = taskDirOf(values['task-dir']);
-    const { targets, source } = loadTargets(taskDir, values['targets-file']);
-    if (!targets.some((t) => t.name === values.target)) {
-      throw new CliError(`no target '${values.target}' in ${source} (have: ${targets.map((t) => t.name).join(', ') || 'none'})`);
-    }
-    const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, targets);
+    const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
+    const target = pickTarget(loaded, values.target);
+    const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
     m.onEvent((e) => {
-      if (e.type === 'output') process.stdout.write(e.text);
-      else if (e.type === 'state') process.stderr.write(`[speedrun] ${e.state}${e.detail ? `: ${e.detail}` : ''}\n`);
+      if (e.type === 'output') out(e.text);
+      else if (e.type === 'state') err(`[speedrun] ${e.state}${e.detail ? `: ${e.detail}` : ''}\n`);
     });
-    const meta = m.enqueue({ taskDir, target: values.target, origin: 'cli' });
-    process.stderr.write(`[speedrun] run ${meta.runId} on ${values.target}\n`);
-    const detach = () => {
-      process.stderr.write(`\n[speedrun] detached; run ${meta.runId} goes on. Cancel it with: speedrun cancel ${meta.runId} --task-dir ${JSON.stringify(taskDir)}\n`);
+    let meta: RunMeta;
+    try {
+      meta = m.enqueue({ taskDir, target: target.name, origin: 'cli' });
+    } catch (e) {
       m.dispose();
-      process.exit(EXIT.failed);
+      if (e instanceof RunError) throw new CliError(e.message);
+      throw e;
+    }
+    err(`[speedrun] run ${meta.runId} on ${target.name}\n`);
+    const detach = () => {
+      err(`\n[speedrun] detached; run ${meta.runId} goes on. Cancel it with: speedrun cancel ${meta.runId} --task-dir ${JSON.stringify(taskDir)}\n`);
+      m.dispose();
+      void exitAfterFlush(EXIT.failed);
     };
     process.once('SIGINT', detach);
     const end = await m.waitForEnd(meta.runId);
     process.off('SIGINT', detach);
     m.dispose();
-    process.stderr.write(describeEnd(end, new RunStore(taskDir)));
+    err(describeEnd(end, new RunStore(taskDir)));
     return end.state === 'finished' ? EXIT.ok : EXIT.failed;
   },
-};
+});
 
-export const cancelCommand: Command = {
-  usage: 'RUNID [--task-dir DIR] [--targets-file JSON] [--ssh-config FILE]',
+export const cancelCommand = defineCommand({
+  name: 'cancel',
   summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
-  run: async (args) => {
-    const { values, positionals } = parse(args, commonOptions, true);
-    if (positionals.length !== 1) throw new CliError('expected exactly one RUNID', EXIT.usage);
+  positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
+  options: commonOptions,
+  notes: ['Exit codes: 0 cancelled (or already ended), 1 the run ended otherwise, 2 usage, 3 no such run or target.'],
+  examples: ['speedrun cancel 20260101-120000-ab12 --task-dir ~/speedrun-tasks/task-12'],
+  run: async ({ values, positionals }) => {
     const runId = positionals[0];
     const taskDir = taskDirOf(values['task-dir']);
     const store = new RunStore(taskDir);
@@ -156,19 +174,24 @@ export const cancelCommand: Command = {
     }
     if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
     if (TERMINAL_STATES.includes(stored.state)) {
-      process.stderr.write(`run ${runId} already ${stored.state}\n`);
+      err(`run ${runId} already ${stored.state}\n`);
       return EXIT.ok;
     }
-    const { targets } = loadTargets(taskDir, values['targets-file']);
-    const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'] }, targets);
+    const owner = store.file(runId, 'owner.pid');
+    if (fs.existsSync(owner) && !fs.statSync(owner).isFile()) {
+      throw new CliError(`${owner} should be a file holding the pid of the process that follows the run, but is a folder; remove it and cancel again`);
+    }
+    const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
+    const target = pickTarget(loaded, stored.target);
+    const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'] }, loaded.targets);
     m.onEvent((e) => {
-      if (e.type === 'state' && e.detail) process.stderr.write(`[speedrun] ${e.state}: ${e.detail}\n`);
+      if (e.type === 'state' && e.detail) err(`[speedrun] ${e.state}: ${e.detail}\n`);
     });
-    if (!m.attach(taskDir, runId, false)) throw new CliError(`run ${runId} is on target '${stored.target}', which is not configured`);
+    if (!m.attach(taskDir, runId, false)) throw new CliError(`run ${runId} is on target '${target.name}', which is not configured`);
     await m.cancel(runId);
     const end = await m.waitForEnd(runId);
     m.dispose();
-    process.stderr.write(describeEnd(end, store));
+    err(describeEnd(end, store));
     return end.state === 'cancelled' ? EXIT.ok : EXIT.failed;
   },
-};
+});

@@ -1,6 +1,6 @@
 // `speedrun tasks`: the 19 tasks with reference metrics read from the user's clone, and what each is missing.
 import { BenchmarkLayoutError, formatDuration, getRecord, getTask, validateClone, type Metrics, type TaskReport } from '../core/benchmark';
-import { CliError, EXIT, parse, type Command } from './common';
+import { BENCHMARK, CliError, EXIT, JSON_OUT, defineCommand, out } from './common';
 
 export function benchmarkArg(value: string | undefined): string {
   const dir = value ?? process.env.SPEEDRUN_BENCHMARK;
@@ -34,11 +34,12 @@ export function taskJson(t: TaskReport, scriptMatchesRelease: boolean | undefine
 
 const ms = (m: Metrics | undefined) => (m ? String(m.trainTimeMs) : '?');
 
-export const command: Command = {
-  usage: '--benchmark DIR [--json]',
+export const command = defineCommand({
+  name: 'tasks',
   summary: 'List the 19 tasks with reference metrics from your llm-speedrunner clone (exit 1 if any task is incomplete).',
-  async run(args) {
-    const { values } = parse(args, { benchmark: { type: 'string' }, json: { type: 'boolean' } });
+  options: { benchmark: BENCHMARK, json: JSON_OUT },
+  examples: ['speedrun tasks --benchmark ~/llm-speedrunner --json'],
+  async run({ values }) {
     let report;
     try {
       report = validateClone(benchmarkArg(values.benchmark));
@@ -49,7 +50,7 @@ export const command: Command = {
     const code = report.completeTasks === report.tasks.length ? EXIT.ok : EXIT.failed;
     const matches = (rec: number) => report.records[rec - 1].script?.matchesRelease;
     if (values.json) {
-      process.stdout.write(JSON.stringify(report.tasks.map((t) => taskJson(t, matches(t.fromRecord))), null, 2) + '\n');
+      out(JSON.stringify(report.tasks.map((t) => taskJson(t, matches(t.fromRecord))), null, 2) + '\n');
       for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
       return code;
     }
@@ -67,13 +68,13 @@ export const command: Command = {
       ]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    const out = rows.map((r) => r.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
-    out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-    process.stdout.write(`Benchmark: ${report.root}\n${out.join('\n')}\n`);
-    process.stdout.write(`${report.completeTasks}/${report.tasks.length} tasks complete.\n`);
+    const table = rows.map((r) => r.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+    table.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+    out(`Benchmark: ${report.root}\n${table.join('\n')}\n`);
+    out(`${report.completeTasks}/${report.tasks.length} tasks complete.\n`);
     const missing = [...new Set(report.tasks.flatMap((t) => t.missing))];
-    for (const m of missing) process.stdout.write(`missing: ${m}\n`);
-    for (const w of report.warnings) process.stdout.write(`warning: ${w}\n`);
+    for (const m of missing) out(`missing: ${m}\n`);
+    for (const w of report.warnings) out(`warning: ${w}\n`);
     return code;
   },
-};
+});

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scriptPath } from '../core/benchmark/catalog';
+import { parseTaskFile, taskFilePath } from '../core/benchmark/taskFile';
 import type { TaskFile } from '../core/benchmark/types';
 
 export interface TaskInfo {
@@ -33,7 +34,7 @@ function readCached<T>(file: string, parse: (text: string) => T): T | undefined 
 export function findTaskDir(file: string): string | undefined {
   let dir = path.dirname(file);
   for (let i = 0; i < 12; i++) {
-    if (fs.existsSync(path.join(dir, '.speedrun', 'task.json'))) return dir;
+    if (fs.existsSync(taskFilePath(dir))) return dir;
     const up = path.dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -44,11 +45,12 @@ export function findTaskDir(file: string): string | undefined {
 export function loadTask(taskDir: string): TaskInfo | undefined {
   let task: TaskFile | undefined;
   try {
-    task = readCached(path.join(taskDir, '.speedrun', 'task.json'), (t) => JSON.parse(t) as TaskFile);
+    const file = taskFilePath(taskDir);
+    task = readCached(file, (t) => parseTaskFile(t, file));
   } catch {
     return undefined;
   }
-  if (!task || typeof task.fromRecord !== 'number') return undefined;
+  if (!task) return undefined;
   if (!task.benchmarkPath) return { taskDir, task, baseline: { error: 'task.json names no benchmark clone' } };
   const p = scriptPath(task.benchmarkPath, task.fromRecord);
   try {

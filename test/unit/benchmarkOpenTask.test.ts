@@ -119,7 +119,7 @@ suite('benchmark readTaskFile', () => {
     bad({ version: 2 }, 'version');
     bad({ baselineSha256: 'abc' }, 'baselineSha256');
     bad({ toRecord: 5 }, 'toRecord');
-    bad({ target: { steps: 1, valLoss: 'x', trainTimeMs: 3 } }, 'target');
+    bad({ target: { steps: 1, valLoss: 'x', trainTimeMs: 3 } }, 'target.valLoss');
     bad({ taskId: 1.5 }, 'taskId');
     fs.writeFileSync(file, JSON.stringify(good));
     assert.deepEqual(readTaskFile(dir), good);

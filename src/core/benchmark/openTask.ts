@@ -15,12 +15,12 @@ import {
   hintLabel,
 } from './catalog';
 import { checkLayout } from './clone';
-import { sha256, writeAtomic } from '../files';
+import { fsReason, sha256, writeAtomic } from '../files';
+import { SPEEDRUN_DIR, TASK_FILE, tryReadTaskFile } from './taskFile';
 import { TARGET_VAL_LOSS, type Manifest, type Metrics, type TaskFile } from './types';
 
-export const SPEEDRUN_DIR = '.speedrun';
+export { SPEEDRUN_DIR, TASK_FILE, TaskFileError, readTaskFile } from './taskFile';
 export const SCRIPT_NAME = 'train_gpt2.py';
-export const TASK_FILE = path.join(SPEEDRUN_DIR, 'task.json');
 export const TASK_BRIEF = path.join(SPEEDRUN_DIR, 'TASK.md');
 
 export type OpenTaskProblem = 'unknown-task' | 'no-baseline' | 'bad-dest' | 'conflict';
@@ -81,18 +81,12 @@ export function openTask(opts: OpenTaskOptions): OpenTaskResult {
   };
 
   const dest = path.resolve(opts.dest);
-  if (fs.existsSync(dest) && !fs.statSync(dest).isDirectory()) {
-    throw new OpenTaskError(`${dest} is a file; choose a folder for the task workspace.`, 'bad-dest');
-  }
+  checkDest(dest);
   const destScript = path.join(dest, SCRIPT_NAME);
   const sha = sha256(script);
-  let existing: TaskFile | undefined;
-  try {
-    existing = readTaskFile(dest);
-  } catch {
-    existing = undefined;
-  }
-  const existingSha = fs.existsSync(destScript) ? sha256(fs.readFileSync(destScript)) : undefined;
+  const existing = tryReadTaskFile(dest);
+  let existingSha: string | undefined;
+  writeWorkspace(dest, () => (existingSha = fs.existsSync(destScript) ? sha256(fs.readFileSync(destScript)) : undefined), false);
   if (!opts.force) {
     if (existing && existing.taskId !== facts.id) {
       throw new OpenTaskError(`${dest} already holds task ${existing.taskId}; choose another folder or force.`, 'conflict');
@@ -116,45 +110,67 @@ export function openTask(opts: OpenTaskOptions): OpenTaskResult {
     target: metrics(facts.toRecord),
     createdAt: existing?.taskId === facts.id && existingSha === sha ? existing.createdAt : new Date().toISOString(),
   };
-  fs.mkdirSync(path.join(dest, SPEEDRUN_DIR), { recursive: true });
-  if (existingSha !== sha) writeAtomic(destScript, script);
   const taskFilePath = path.join(dest, TASK_FILE);
   const briefPath = path.join(dest, TASK_BRIEF);
-  writeAtomic(taskFilePath, JSON.stringify(task, null, 2) + '\n');
-  writeAtomic(briefPath, renderTaskBrief(task, m));
+  writeWorkspace(dest, () => {
+    if (existingSha !== sha) writeAtomic(destScript, script);
+    writeAtomic(taskFilePath, JSON.stringify(task, null, 2) + '\n');
+    writeAtomic(briefPath, renderTaskBrief(task, m));
+  });
   return { taskDir: dest, scriptPath: destScript, taskFilePath, briefPath, task, alreadyOpen: existingSha === sha, warnings };
 }
 
-export class TaskFileError extends Error {}
+const KIND_OF: [string, (st: fs.Stats) => boolean, string][] = [
+  [SPEEDRUN_DIR, (st) => st.isDirectory(), 'a folder'],
+  [SCRIPT_NAME, (st) => st.isFile(), 'a file'],
+  [TASK_FILE, (st) => st.isFile(), 'a file'],
+  [TASK_BRIEF, (st) => st.isFile(), 'a file'],
+];
 
-/** Reads and validates `<dir>/.speedrun/task.json`; throws TaskFileError naming the file and the bad field. */
-export function readTaskFile(dir: string): TaskFile {
-  const file = path.join(dir, TASK_FILE);
-  let data: unknown;
+/** Refuses a destination where one of the workspace's paths exists as the wrong kind (before anything is written). */
+function checkDest(dest: string): void {
+  for (let up = path.dirname(dest); ; up = path.dirname(up)) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(up, { throwIfNoEntry: false });
+    } catch {
+      continue; // ENOTDIR: a file further up; found on the way
+    }
+    if (st && !st.isDirectory()) throw new OpenTaskError(`${up} is a file, so ${dest} cannot be created under it; choose another folder.`, 'bad-dest');
+    if (st || up === path.dirname(up)) break;
+  }
+  if (fs.existsSync(dest) && !fs.statSync(dest).isDirectory()) {
+    throw new OpenTaskError(`${dest} is a file; choose a folder for the task workspace.`, 'bad-dest');
+  }
+  for (const [rel, ok, want] of KIND_OF) {
+    const p = path.join(dest, rel);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p, { throwIfNoEntry: false });
+    } catch (e) {
+      throw new OpenTaskError(`${p} cannot be checked (${(e as NodeJS.ErrnoException).code}); choose another folder.`, 'bad-dest');
+    }
+    if (st && !ok(st)) throw new OpenTaskError(`${p} must be ${want} but is not; move it away or choose another folder.`, 'bad-dest');
+  }
+}
+
+/** Runs the reads/writes of a workspace; on a file-system error removes the folders it created and says why in one sentence. */
+function writeWorkspace(dest: string, write: () => void, mkdirs = true): void {
+  const created: string[] = [];
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const dir of mkdirs ? [dest, path.join(dest, SPEEDRUN_DIR)] : []) {
+      if (fs.existsSync(dir)) continue;
+      const first = fs.mkdirSync(dir, { recursive: true });
+      if (first) created.push(first);
+    }
+    write();
   } catch (e) {
+    for (const dir of created.reverse()) fs.rmSync(dir, { recursive: true, force: true });
     const err = e as NodeJS.ErrnoException;
-    throw new TaskFileError(
-      err.code === 'ENOENT' ? `${file} not found: this folder is not a task workspace` : `${file}: ${err.message}`,
-    );
+    if (!err.code) throw e;
+    const where = err.path ?? dest;
+    throw new OpenTaskError(`Cannot write the task workspace in ${dest}: ${fsReason(err) ?? err.code} (${where}).`, 'bad-dest');
   }
-  const t = data as Partial<TaskFile>;
-  const bad = (field: string): never => {
-    throw new TaskFileError(`${file}: missing or invalid "${field}"`);
-  };
-  if (!t || typeof t !== 'object') bad('(root object)');
-  if (t.version !== 1) bad('version');
-  for (const k of ['taskId', 'fromRecord', 'toRecord'] as const) if (!Number.isInteger(t[k])) bad(k);
-  if (t.toRecord !== t.fromRecord! + 1) bad('toRecord');
-  if (typeof t.baselineSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(t.baselineSha256)) bad('baselineSha256');
-  if (typeof t.benchmarkPath !== 'string') bad('benchmarkPath');
-  for (const k of ['baseline', 'target'] as const) {
-    const mt = t[k] as Partial<Metrics> | undefined;
-    if (!mt || ![mt.steps, mt.valLoss, mt.trainTimeMs].every((v) => typeof v === 'number' && Number.isFinite(v))) bad(k);
-  }
-  if (typeof t.createdAt !== 'string') bad('createdAt');
-  return t as TaskFile;
 }
 
 /** Formats ms as "49 min 28.3 s" / "3 min 4.3 s" / "4.4 s". */

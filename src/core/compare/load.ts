@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readBenchmarkFile, scriptPath } from '../benchmark/catalog';
 import { fsrForRun } from '../benchmark/fsr';
-import { readTaskFile as readTask, SCRIPT_NAME, SPEEDRUN_DIR } from '../benchmark/openTask';
+import { z } from 'zod';
+import { SCRIPT_NAME } from '../benchmark/openTask';
+import { readTaskFile, SPEEDRUN_DIR } from '../benchmark/taskFile';
 import type { TaskFile } from '../benchmark/types';
 import type { BenchmarkResults } from '../runs/types';
 import { compareAttempt, type CompareResult } from './coverage';
@@ -26,14 +28,6 @@ export function runScriptPath(taskDir: string, runId: string): string {
   return path.join(runDirPath(taskDir, runId), SCRIPT_NAME);
 }
 
-export function readTaskFile(taskDir: string): TaskFile {
-  try {
-    return readTask(taskDir);
-  } catch (e) {
-    throw new CompareError((e as Error).message);
-  }
-}
-
 /** Reads a text file, with an error that names it. */
 export function readText(file: string, what: string): string {
   try {
@@ -53,17 +47,31 @@ export function readRecordScript(benchmarkPath: string, record: number): string 
   }
 }
 
-/** A run's results.json (src/core/runs/types.ts); undefined when the run has none yet. */
+const nullableNumber = z.number().nullable();
+const resultsSchema = z.object({
+  status: z.enum(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT']),
+  metrics: z.object({ n_steps: nullableNumber, val_loss: nullableNumber, train_time: nullableNumber, is_valid: z.boolean() }),
+});
+const _sameShape: z.ZodType<BenchmarkResults> = resultsSchema;
+void _sameShape;
+
+/** A run's results.json (src/core/runs/types.ts), validated; undefined when the run has none yet. */
 export function readRunResults(taskDir: string, runId: string): BenchmarkResults | undefined {
   const file = path.join(runDirPath(taskDir, runId), 'results.json');
   if (!fs.existsSync(file)) return undefined;
+  let data: unknown;
   try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchmarkResults;
-    if (!r || typeof r.metrics !== 'object' || r.metrics === null) throw new Error('no metrics');
-    return r;
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CompareError(`${file}: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    throw new CompareError(`${file} cannot be read (${err.code === 'EISDIR' ? 'it is a folder' : (err.code ?? err.message)})`);
   }
+  const r = resultsSchema.safeParse(data);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new CompareError(`${file} is not a valid results file: "${i.path.join('.') || '(root)'}" ${i.code === 'invalid_type' ? `should be ${i.expected}` : 'is invalid'}`);
+  }
+  return r.data;
 }
 
 export interface TaskComparison {
@@ -86,7 +94,12 @@ export interface TaskComparison {
  * defaults to the one the task was opened from.
  */
 export function compareTask(opts: { taskDir: string; runId?: string; benchmarkPath?: string }): TaskComparison {
-  const task = readTaskFile(opts.taskDir);
+  let task: TaskFile;
+  try {
+    task = readTaskFile(opts.taskDir);
+  } catch (e) {
+    throw new CompareError((e as Error).message);
+  }
   const benchmarkPath = opts.benchmarkPath ?? task.benchmarkPath;
   if (!benchmarkPath) throw new CompareError('no benchmark clone: pass its folder');
   const files = {
@@ -101,7 +114,8 @@ export function compareTask(opts: { taskDir: string; runId?: string; benchmarkPa
     attempt,
   });
   const results = opts.runId ? readRunResults(opts.taskDir, opts.runId) : undefined;
-  const scored = results && typeof results.metrics.train_time === 'number'
+  // Only a completed run has a result to score: a cancelled or failed run's last line is not its time.
+  const scored = results?.status === 'COMPLETED' && typeof results.metrics.train_time === 'number'
     ? fsrForRun(results.metrics.train_time, results.metrics.val_loss, { baselineMs: task.baseline.trainTimeMs, targetMs: task.target.trainTimeMs })
     : undefined;
   return {

@@ -13,6 +13,8 @@ export interface LogParserOptions {
   maxLineLength?: number;
   /** Validity gate on the final val loss (the benchmark's search-time gate is 3.28). */
   targetValLoss?: number;
+  /** Train points a summary holds at most (thinned evenly beyond); every val point is always kept. */
+  maxTrainPoints?: number;
 }
 
 type Outcome = Parameters<LogParser['end']>[0];
@@ -203,48 +205,75 @@ function scanStep(s: string, from: number, end: number): StepShape {
 }
 
 /**
- * The run's train steps as numbers in fixed blocks: a long run has ~25,000 of them, and holding no object per line
- * keeps the garbage collector out of the parser's way (the events handed out die young once used).
+ * The run's train steps as numbers in fixed blocks: no object per line keeps the garbage collector out of the
+ * parser's way (the events handed out die young once used). Memory is bounded: past `max` points the series is
+ * thinned evenly (every other point dropped, then every 4th line kept, and so on), and the last step is always
+ * kept, so a chart and the step rate read the same, whatever the log's size.
  */
 const STRIDE = 7; // step, total, train time, step avg, loss, step ms, flags (1: loss printed, 2: step ms printed)
 const BLOCK = 4096;
+/** Default bound on the train points a summary holds (a real run has up to ~25,000 train lines). */
+export const MAX_TRAIN_POINTS = 8192;
 
 class TrainColumns {
+  /** Points held. */
   length = 0;
+  private seen = 0;
+  /** Keep one line in `every` (a power of two). */
+  private every = 1;
   private readonly blocks: Float64Array[] = [];
+  private readonly last = new Float64Array(STRIDE);
+  private lastHeld = false;
+
+  constructor(private readonly max: number) {}
 
   push(t: TrainStep): void {
+    const l = this.last;
+    l[0] = t.step;
+    l[1] = t.totalSteps;
+    l[2] = t.trainTimeMs;
+    l[3] = t.stepAvgMs;
+    l[4] = t.trainLoss ?? 0;
+    l[5] = t.stepMs ?? 0;
+    l[6] = (t.trainLoss !== undefined ? 1 : 0) | (t.stepMs !== undefined ? 2 : 0);
+    this.lastHeld = this.seen++ % this.every === 0;
+    if (!this.lastHeld) return;
+    if (this.length === this.max) this.thin();
     const j = this.length % BLOCK;
-    if (j === 0) this.blocks.push(new Float64Array(BLOCK * STRIDE));
-    const b = this.blocks[this.blocks.length - 1];
-    const o = j * STRIDE;
-    b[o] = t.step;
-    b[o + 1] = t.totalSteps;
-    b[o + 2] = t.trainTimeMs;
-    b[o + 3] = t.stepAvgMs;
-    b[o + 4] = t.trainLoss ?? 0;
-    b[o + 5] = t.stepMs ?? 0;
-    b[o + 6] = (t.trainLoss !== undefined ? 1 : 0) | (t.stepMs !== undefined ? 2 : 0);
+    if (j === 0 && this.blocks.length * BLOCK <= this.length) this.blocks.push(new Float64Array(BLOCK * STRIDE));
+    this.blocks[Math.floor(this.length / BLOCK)].set(l, j * STRIDE);
     this.length++;
   }
 
-  private at(i: number, field: number): number {
-    return this.blocks[Math.floor(i / BLOCK)][(i % BLOCK) * STRIDE + field];
+  /** Drops every other held point (they were taken one in `every` lines; now one in 2 * every). */
+  private thin(): void {
+    for (let i = 1; 2 * i < this.length; i++) {
+      const from = 2 * i;
+      this.blocks[Math.floor(i / BLOCK)].set(this.blocks[Math.floor(from / BLOCK)].subarray((from % BLOCK) * STRIDE, (from % BLOCK + 1) * STRIDE), (i % BLOCK) * STRIDE);
+    }
+    this.length = Math.ceil(this.length / 2);
+    this.every *= 2;
   }
 
   lastStep(): number {
-    return this.length ? this.at(this.length - 1, 0) : 0;
+    return this.seen ? this.last[0] : 0;
   }
 
   lastTime(): number {
-    return this.length ? this.at(this.length - 1, 2) : 0;
+    return this.seen ? this.last[2] : 0;
+  }
+
+  /** Lines seen, not points held. */
+  get count(): number {
+    return this.seen;
   }
 
   toSteps(): TrainStep[] {
-    const out: TrainStep[] = new Array(this.length);
-    for (let i = 0; i < this.length; i++) {
-      const b = this.blocks[Math.floor(i / BLOCK)];
-      const o = (i % BLOCK) * STRIDE;
+    const n = this.length + (this.seen && !this.lastHeld ? 1 : 0);
+    const out: TrainStep[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const b = i < this.length ? this.blocks[Math.floor(i / BLOCK)] : this.last;
+      const o = i < this.length ? (i % BLOCK) * STRIDE : 0;
       const t: TrainStep = { step: b[o], totalSteps: b[o + 1], trainTimeMs: b[o + 2], stepAvgMs: b[o + 3] };
       if (b[o + 6] & 1) t.trainLoss = b[o + 4];
       if (b[o + 6] & 2) t.stepMs = b[o + 5];
@@ -268,7 +297,7 @@ class Parser implements LogParser {
 
   private phase: Phase = 'compiling';
   private readonly val: ValEvent[] = [];
-  private readonly train = new TrainColumns();
+  private readonly train: TrainColumns;
   private peakMemoryMiB: number | null = null;
   private error: RunError | null = null;
   private final: FinalResult | null = null;
@@ -290,6 +319,7 @@ class Parser implements LogParser {
     this.scriptNames = new Set(opts.scriptNames ?? ['train_gpt2.py', 'train_gpt.py']);
     this.maxLine = Math.max(256, opts.maxLineLength ?? 16384);
     this.target = opts.targetValLoss ?? TARGET_VAL_LOSS;
+    this.train = new TrainColumns(Math.max(16, opts.maxTrainPoints ?? MAX_TRAIN_POINTS) & ~1); // even: see thin()
   }
 
   push(chunk: string | Uint8Array): LogEvent[] {
@@ -510,7 +540,7 @@ class Parser implements LogParser {
     this.sawValSinceTrain = true;
     // Step 0's validation runs before the first training step, which is still compiling; after the last one
     // the script only wraps up, so it stays "validating" until the process ends.
-    if ((p.step > 0 || this.train.length > 0) && !isLastVal(p)) this.setPhase('training');
+    if ((p.step > 0 || this.train.count > 0) && !isLastVal(p)) this.setPhase('training');
     this.out.push(p);
     this.final = {
       n_steps: p.step,
@@ -609,7 +639,7 @@ class Parser implements LogParser {
       }
       return true;
     }
-    if (this.phase === 'compiling' && this.train.length === 0 && this.tracebacks.size === 0 && ECHO_START_RE.test(s)) {
+    if (this.phase === 'compiling' && this.train.count === 0 && this.tracebacks.size === 0 && ECHO_START_RE.test(s)) {
       this.echoKey = key;
       return true;
     }

@@ -289,7 +289,12 @@ export class RunEngine {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = Number(fs.readFileSync(this.ownerFile, 'utf8'));
+        let pid: number;
+        try {
+          pid = Number(fs.readFileSync(this.ownerFile, 'utf8'));
+        } catch {
+          return false; // not a readable pid file (a folder in its place): watch only, never crash
+        }
         if (pid === process.pid) return (this.owner = true);
         if (pid > 0 && pidAlive(pid)) return false;
         fs.rmSync(this.ownerFile, { force: true }); // its process is gone

@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getRecord } from '../benchmark/catalog';
-import type { RecordFacts, TaskFile } from '../benchmark/types';
+import { tryReadTaskFile } from '../benchmark/taskFile';
+import { fsReason } from '../files';
+import type { RecordFacts } from '../benchmark/types';
 import type { Executor } from '../remote/executor';
 import type { Target } from '../remote/targets';
 import { RunEngine } from './engine';
@@ -27,20 +29,12 @@ export class RunError extends Error {}
 
 /** The task's starting record, when the folder is a task workspace. */
 export function taskRecord(taskDir: string): RecordFacts | undefined {
-  try {
-    const t = JSON.parse(fs.readFileSync(path.join(taskDir, '.speedrun', 'task.json'), 'utf8')) as TaskFile;
-    return getRecord(t.fromRecord);
-  } catch {
-    return undefined;
-  }
+  const t = tryReadTaskFile(taskDir);
+  return t && getRecord(t.fromRecord);
 }
 
 function taskId(taskDir: string): number {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(taskDir, '.speedrun', 'task.json'), 'utf8')) as TaskFile).taskId;
-  } catch {
-    return 0;
-  }
+  return tryReadTaskFile(taskDir)?.taskId ?? 0;
 }
 
 export class RunManager {
@@ -112,7 +106,13 @@ export class RunManager {
       scriptSha256: sha256(script),
       origin: opts.origin,
     };
-    store.create(meta, script);
+    try {
+      store.create(meta, script);
+    } catch (e) {
+      const reason = fsReason(e);
+      if (!reason) throw e;
+      throw new RunError(`Cannot store the run in ${store.root}: ${reason} (${(e as NodeJS.ErrnoException).path ?? store.root}).`);
+    }
     this.push(this.engine(store, target, meta));
     return meta;
   }

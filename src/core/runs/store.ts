@@ -42,10 +42,16 @@ export class RunStore {
   /** Create a run record: snapshot the script now, so later edits don't change what runs. */
   create(meta: RunMeta, script: Buffer): void {
     const d = this.dir(meta.runId);
-    fs.mkdirSync(d, { recursive: true });
-    writeAtomic(path.join(d, SCRIPT), script);
-    fs.writeFileSync(path.join(d, CONSOLE), '');
-    this.writeMeta(meta);
+    try {
+      fs.mkdirSync(d, { recursive: true });
+      writeAtomic(path.join(d, SCRIPT), script);
+      fs.writeFileSync(path.join(d, CONSOLE), '');
+      this.writeMeta(meta);
+    } catch (e) {
+      // No half-made run record left behind (when the folder could not even be made there is nothing to remove).
+      if (fs.existsSync(d)) fs.rmSync(d, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   writeMeta(meta: RunMeta): void {
