@@ -7,9 +7,11 @@ import { command as openTask } from './cli/openTask';
 import { command as parseLog } from './cli/parseLog';
 import { runCommand, cancelCommand } from './cli/run';
 import { command as compare } from './cli/compare';
+import { command as significance } from './cli/significance';
+import { command as calibrate } from './cli/calibrate';
 
 /** The command table: add a command here (its file exports `command = defineCommand({...})`). */
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, significance, calibrate];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getRecord, loadManifest, readBenchmarkBytes, referenceMetrics, scriptPath } from '../benchmark/catalog';
-import type { TaskTimes } from '../benchmark/fsr';
+import { fsrForRun, type TaskTimes } from '../benchmark/fsr';
 import { SCRIPT_NAME, SPEEDRUN_DIR, TASK_FILE } from '../benchmark/openTask';
 import type { TaskFacts, TaskFile } from '../benchmark/types';
 import { sha256, writeAtomic } from '../files';
@@ -224,5 +224,21 @@ export async function calibrateTask(driver: CalibrationDriver, o: CalibrateOptio
     paper: { baselineMs: referenceMetrics(o.task.fromRecord, m).trainTimeMs, targetMs: referenceMetrics(o.task.toRecord, m).trainTimeMs },
     box: o.store.taskTimes(o.target, o.task.fromRecord),
     stopped,
+  };
+}
+
+export interface FsrBoth {
+  /** Against the paper's times of records i and i+1 (from the task file). */
+  paper: number;
+  /** Against the same records measured on this target, when both are calibrated. */
+  box: number | null;
+}
+
+/** A train time's FSR against the paper's times and, where the target is calibrated, against the box's own. */
+export function fsrBoth(task: Pick<TaskFile, 'fromRecord' | 'baseline' | 'target'>, target: string, trainTimeMs: number, store = new CalibrationStore()): FsrBoth {
+  const box = store.taskTimes(target, task.fromRecord);
+  return {
+    paper: fsrForRun(trainTimeMs, null, { baselineMs: task.baseline.trainTimeMs, targetMs: task.target.trainTimeMs }).fsr,
+    box: box ? fsrForRun(trainTimeMs, null, box).fsr : null,
   };
 }

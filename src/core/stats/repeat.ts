@@ -54,12 +54,6 @@ export function boxFailure(m: RunMeta): string | undefined {
   return m.failure && BOX_STAGES.includes(m.failure.stage) ? `run ${m.runId} failed at ${m.failure.stage}: ${m.failure.message}` : undefined;
 }
 
-/** Enqueue one run and wait for its end. */
-export async function runOnce(driver: RunDriver, taskDir: string, target: string, origin: RunMeta['origin']): Promise<RunMeta> {
-  const m = driver.enqueue({ taskDir, target, origin });
-  return driver.waitForEnd(m.runId);
-}
-
 /** The baseline folder of a task, (re)written with record i's script from the user's clone. */
 export function prepareBaseline(taskDir: string): string {
   const task = readTaskFile(taskDir);

@@ -41,12 +41,12 @@ export function runValue(m: RunMeta, measure: Measure): number | undefined {
   return m.state === 'finished' && typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** Values of stored runs of a task (by run id); a run that is missing or has no result is named. */
-export function valuesFromRuns(taskDir: string, runIds: readonly string[], measure: Measure): number[] {
-  const store = new RunStore(taskDir);
+/** Values of stored runs (by run id) found in the first of `dirs` that has them; a run that is missing or has no result is named. */
+export function valuesFromRuns(dirs: readonly string[], runIds: readonly string[], measure: Measure): number[] {
+  const stores = dirs.map((d) => new RunStore(d));
   return runIds.map((id) => {
-    const m = isRunId(id) ? store.read(id) : undefined;
-    if (!m) throw new StatsError(`no run ${id} in ${taskDir}`);
+    const m = isRunId(id) ? stores.map((s) => s.read(id)).find(Boolean) : undefined;
+    if (!m) throw new StatsError(`no run ${id} in ${dirs[0]}`);
     const v = runValue(m, measure);
     if (v === undefined) throw new StatsError(`run ${id} has no final ${measure === 'valLoss' ? 'val loss' : 'train time'} (it is ${m.state})`);
     return v;
