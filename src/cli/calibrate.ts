@@ -22,6 +22,13 @@ function tasksOf(task: string | undefined, all: boolean): TaskFacts[] {
   return [t];
 }
 
+/** An overnight figure: "7 h 05 min", or formatDuration below an hour. */
+const hours = (ms: number) => {
+  if (ms < 3_600_000) return formatDuration(ms);
+  const min = Math.round(ms / 60_000);
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
+};
+
 const rec = (c: CalibratedRecord | undefined) =>
   c ? `${(c.meanMs / 1000).toFixed(1)}${c.stdMs !== null ? ` ± ${(c.stdMs / 1000).toFixed(1)}` : ''} s (n ${c.n})` : 'not measured';
 
@@ -72,7 +79,7 @@ export const command = defineCommand({
     const loaded = loadTargets(process.cwd(), values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);
     const est = estimate(store, target.name, tasks, k);
-    const cost = `${est.totalRuns} run(s) still to do on ${target.name}, about ${formatDuration(est.trainMs)} of training ` +
+    const cost = `${est.totalRuns} run(s) still to do on ${target.name}, about ${hours(est.trainMs)} of training ` +
       `(${est.runs.some((r) => r.calibrated) ? "this box's measured times where known, else " : ''}the paper's times; compile and validation come on top)`;
     if (values.show) {
       const data = store.read().targets[target.name] ?? {};
