@@ -28,8 +28,10 @@ export function valuesFromFile(file: string, measure: Measure): number[] {
   }
   const numbers = parseNumbers(text);
   if (numbers) return numbers;
-  const final = parseLogText(text).final;
-  if (!final) throw new StatsError(`${file} is neither a list of numbers nor a run log with a final result (did the run finish?)`);
+  // The parser reports the last val point of a crashed run too: only a finished run's result counts.
+  const log = parseLogText(text);
+  const final = log.phase === 'finished' ? log.final : null;
+  if (!final) throw new StatsError(`${file} is neither a list of numbers nor a run log with a final result (${log.phase === 'finished' || !log.final ? 'did the run finish?' : `the run ${log.phase}`})`);
   const v = measure === 'valLoss' ? final.val_loss : final.train_time;
   if (!Number.isFinite(v)) throw new StatsError(`${file}: the run log has no final ${measure === 'valLoss' ? 'val loss' : 'train time'}`);
   return [v];
