@@ -5,6 +5,7 @@ import { RunController } from './vscode/runs/runController';
 import { DashboardController } from './vscode/dashboard/dashboardPanel';
 import { registerCompare } from './vscode/compare/compareCommands';
 import { registerAgent } from './vscode/agent/agentController';
+import { registerStats } from './vscode/stats/statsCommands';
 
 export async function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Speedrun Workbench', { log: true });
@@ -15,6 +16,7 @@ export async function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(workspace, runs, dashboard);
   registerCompare(context, log, workspace, runs);
   const agent = registerAgent(context, log, workspace, runs, dashboard);
+  registerStats(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.
   return { workspace, runs, dashboard, agent };

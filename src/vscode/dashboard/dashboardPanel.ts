@@ -16,8 +16,11 @@ import { CONSOLE, isRunId, SCRIPT, sha256 } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
 import { dashboardHtml, makeNonce } from '../../shared/dashboardHtml';
 import {
-  isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type WebviewMessage,
+  finiteOrNull, isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type ResultCard, type WebviewMessage,
 } from '../../shared/protocol';
+import { fsrBoth } from '../../core/stats/calibration';
+import { repeatCard } from '../../core/stats/card';
+import { groupOfRun, summarizeGroup } from '../../core/stats/repeat';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 
 export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
@@ -240,13 +243,22 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       val: s.series.val.map(toValWire),
       curves,
       runs: this.rows(s.ctx),
-      result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)),
+      result: this.resultOf(s),
     });
     if (this.overlayIds.length) this.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
   }
 
   private rows(ctx: TaskContext) {
     return this.runs.list(ctx.taskDir).map((m) => runRow(m, ctx.task));
+  }
+
+  /** The results card: the run's own figures, plus the simulated label, FSR on the calibrated box and its repeats. */
+  private resultOf(s: Shown): ResultCard | null {
+    const r = resultFor(s.meta, s.series, s.ctx.task, this.coverage(s));
+    if (!r) return r;
+    const box = r.trainTimeMs !== null ? fsrBoth(s.ctx.task, s.meta.target, r.trainTimeMs).box : null;
+    const g = groupOfRun(s.ctx.taskDir, s.meta.runId);
+    return { ...r, simulated: !!s.meta.simulated, boxFsr: finiteOrNull(box), repeat: g ? repeatCard(summarizeGroup(s.ctx.taskDir, g)) : null };
   }
 
   /** Reproduction coverage of an ended run's script against the reference change; null when not computable. */
@@ -324,6 +336,9 @@ export class DashboardController implements Dashboard, vscode.Disposable {
         s.meta = e.meta;
         this.dirty.header = this.dirty.result = true;
       }
+    } else if (s && e.type === 'ended' && isTerminal(s.meta)) {
+      // Another run of a repeat group may have ended: the card's repeats change.
+      this.dirty.result = true;
     } else if (this.follow && e.type === 'state' && (!s || isTerminal(s.meta)) && !TERMINAL_STATES.includes(e.state)) {
       // A new run of the open task started while the shown one is over: follow it.
       const ctx = this.workspace.current();
@@ -342,7 +357,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     const { train, val } = s.series.takePending();
     if (train.length || val.length) this.post({ type: 'append', runId: s.meta.runId, train, val });
     if (this.dirty.header) this.post({ type: 'header', header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince) });
-    if (this.dirty.result) this.post({ type: 'result', result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)) });
+    if (this.dirty.result) this.post({ type: 'result', result: this.resultOf(s) });
     if (this.dirty.runs) this.post({ type: 'runs', runs: this.rows(s.ctx) });
     this.dirty = { header: false, result: false, runs: false };
   }

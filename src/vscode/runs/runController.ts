@@ -127,6 +127,7 @@ export class RunController implements Runs, vscode.Disposable {
   private refreshTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private readonly fromInput = new Set<string>();
+  private readonly quiet = new Set<string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -254,6 +255,7 @@ export class RunController implements Runs, vscode.Disposable {
   }
 
   private async announceEnd(m: RunMeta) {
+    if (this.quiet.delete(m.runId)) return;
     if (m.state === 'finished') {
       const f = m.final;
       const msg = f
@@ -332,6 +334,22 @@ export class RunController implements Runs, vscode.Disposable {
     return meta;
   }
 
+  /**
+   * Runs for repeats and calibration (src/vscode/stats): any task folder (the task's baseline, a calibration
+   * record), the same queue per target, no notification per run (the caller reports on the whole).
+   */
+  enqueueQuiet(opts: { taskDir: string; target: string }): RunMeta {
+    const meta = this.manager.enqueue({ ...opts, origin: 'user' });
+    this.quiet.add(meta.runId);
+    return meta;
+  }
+
+  /** Follow a run an earlier session started in another folder (a calibration resumed); quiet as above. */
+  attachQuiet(taskDir: string, runId: string): RunMeta | undefined {
+    this.quiet.add(runId);
+    return this.manager.attach(taskDir, runId, true);
+  }
+
   async cancel(runId: string): Promise<void> {
     if (!this.manager.get(runId)) {
       const ctx = this.workspace.current();
@@ -367,7 +385,8 @@ export class RunController implements Runs, vscode.Disposable {
 
   // ---- commands ----
 
-  private async pickTarget(): Promise<string | undefined> {
+  /** Asks for a target when there are several (the last used first); also for repeats and calibration. */
+  async pickTarget(): Promise<string | undefined> {
     const targets = this.targets();
     if (!targets.length) {
       const a = await vscode.window.showWarningMessage('No run targets are configured.', 'Configure Targets');
