@@ -1,4 +1,4 @@
-// Bundles the extension, the CLI, the language server and the dashboard with esbuild.
+// Bundles the extension, the CLI, the language server and the two webviews (dashboard, transcript) with esbuild.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 
@@ -8,7 +8,8 @@ const common = {
   bundle: true,
   minify: production,
   sourcemap: production ? false : 'linked',
-  logLevel: 'warning',
+  // Watch mode logs "[watch] build finished", which .vscode/tasks.json waits for.
+  logLevel: watch ? 'info' : 'warning',
 };
 const node = {
   ...common,
@@ -22,7 +23,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', server: 'src/server/server.ts' }, outdir: 'dist' },
   // Inline map in dev builds: a separate media/*.map would be packaged (media/** goes into the VSIX).
-  { ...common, sourcemap: production ? false : 'inline', platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts' }, outdir: 'media' },
+  { ...common, sourcemap: production ? false : 'inline', platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts', transcript: 'webview-ui/transcript.ts' }, outdir: 'media' },
 ];
 // Extension-host test suites (not packaged): one bundle per suite so the runner can load them by name.
 if (!production && existsSync('test/exthost')) {

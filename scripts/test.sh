@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every test layer, in order, on a fresh Debian machine or an already set-up one.
-#   deps → typecheck → build → unit → integration → package (VSIX + content check) → extension host → e2e
+#   deps → typecheck → lint → build → unit → integration → package (VSIX + content check) → extension host → e2e
 # Prints each layer's counts and a final line "N passed, N failed"; exits non-zero if anything failed.
 # A failed layer never stops the run silently: later layers still run unless they need what failed (build).
 # Environment: SPEEDRUN_LAYERS="unit e2e" runs only those layers (deps and build always run).
@@ -79,6 +79,9 @@ if bash scripts/ensure-deps.sh; then record deps 1 0 $((SECONDS - t)); else reco
 if want typecheck; then
   checks typecheck "tsc -p .:::tsc -p . --noEmit" "tsc -p webview-ui:::tsc -p webview-ui --noEmit"
 fi
+
+# ---- lint ----
+want lint && checks lint "eslint:::eslint ."
 
 # ---- build: bundles (dist/, media/) and compiled tests (out/) ----
 checks build "esbuild bundles:::node scripts/build.mjs" "compile tests:::tsc -p tsconfig.test.json >/dev/null || test -f out/test/support/codeServer.js"

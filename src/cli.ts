@@ -1,17 +1,8 @@
 #!/usr/bin/env node
-// `speedrun`: the headless face of the same core. Each command is one file under src/cli/ and one entry below;
-// parsing, --help, errors and exit codes are src/cli/common.ts.
-import { describeError, err, exitAfterFlush, isHelpRequest, out, parseCommandArgs, renderHelp, renderOverview, EXIT, type Command } from './cli/common';
-import { command as tasks } from './cli/tasks';
-import { command as openTask } from './cli/openTask';
-import { command as parseLog } from './cli/parseLog';
-import { runCommand, cancelCommand } from './cli/run';
-import { command as compare } from './cli/compare';
-import { command as significance } from './cli/significance';
-import { command as calibrate } from './cli/calibrate';
-
-/** The command table: add a command here (its file exports `command = defineCommand({...})`). */
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, significance, calibrate];
+// `speedrun`: the headless face of the same core. Each command is one file under src/cli/ and one entry in the
+// table in src/cli/commands.ts; parsing, --help, errors and exit codes are src/cli/common.ts.
+import { COMMANDS } from './cli/commands';
+import { describeError, err, exitAfterFlush, isHelpRequest, out, parseCommandArgs, renderHelp, renderOverview, EXIT } from './cli/common';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

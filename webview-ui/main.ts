@@ -4,21 +4,15 @@ import {
   buildCsv, formatDuration, formatNum, sortRuns, type SortKey, type SortSpec, type XAxis,
 } from '../src/shared/dashboardData';
 import {
-  isHostMessage, type Curve, type ExportFormat, type Header, type HostMessage, type RepeatCard, type ResultCard, type RunRow,
-  type TaskInfo, type TrainPoint, type ValPointWire, type WebviewMessage,
+  isHostMessage, type Curve, type Header, type HostMessage, type RepeatCard, type ResultCard, type RunRow,
+  type ScriptError, type TaskInfo, type TrainPoint, type ValPointWire,
 } from '../src/shared/protocol';
-import type { RunError } from '../src/core/logs/types';
+import type { DashboardMessage, ExportFormat } from '../src/shared/webviewMessages';
 import { Charts } from './charts';
 import { fill, h } from './dom';
 import { significanceChart } from './significance';
 import { onThemeChange, readPalette } from './theme';
-
-interface VsCodeApi {
-  postMessage(m: WebviewMessage): void;
-  getState(): unknown;
-  setState(s: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { connect } from './vscodeApi';
 
 /** What survives a reload (the host's panel serializer reads `runId`). */
 interface Persisted {
@@ -34,7 +28,7 @@ interface Persisted {
 const SORT_KEYS: SortKey[] = ['createdAt', 'trainTimeMs', 'valLoss', 'valid', 'fsr', 'steps', 'stepAvgMs'];
 const PRE_TRAINING = ['queued', 'connecting', 'preflight', 'uploading', 'compiling'];
 const CHART_TITLES = ['Validation loss', 'Training loss', 'Step time'];
-const ERROR_LABELS: Record<RunError['kind'], string> = {
+const ERROR_LABELS: Record<ScriptError['kind'], string> = {
   exception: 'Python exception', oom: 'CUDA out of memory', nccl: 'NCCL failure', syntax: 'syntax error',
   import: 'import error', signal: 'stopped by a signal', timeout: 'time limit reached',
 };
@@ -69,7 +63,7 @@ function setAttr(el: HTMLElement, name: string, value: string) {
 }
 
 class App {
-  private readonly vscode = acquireVsCodeApi();
+  private readonly vscode = connect<DashboardMessage, HostMessage>(isHostMessage, (m) => this.onMessage(m));
   private ui = restore(this.vscode.getState());
   private task: TaskInfo | null = null;
   private header: Header | null = null;
@@ -157,16 +151,12 @@ class App {
       this.charts.setPalette(readPalette());
       this.schedule();
     });
-    window.addEventListener('message', (e: MessageEvent) => {
-      // Anything that is not a well-formed host message is ignored.
-      if (isHostMessage(e.data)) this.onMessage(e.data);
-    });
     this.renderChrome();
-    this.vscode.postMessage({ type: 'ready' });
+    this.vscode.ready();
   }
 
-  private post(m: WebviewMessage) {
-    this.vscode.postMessage(m);
+  private post(m: DashboardMessage) {
+    this.vscode.post(m);
   }
 
   private onMessage(m: HostMessage): void {

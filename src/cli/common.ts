@@ -120,12 +120,30 @@ export function usageLine(cmd: Command): string {
   return ['speedrun', cmd.name, ...pos, ...(Object.keys(cmd.options).length ? ['[options]'] : [])].join(' ');
 }
 
+const WIDTH = 100;
+
+/** `text` wrapped at WIDTH columns; lines after the first are indented by `indent` spaces. */
+function wrap(text: string, indent = 0): string {
+  const lines: string[] = [];
+  const lead = /^ */.exec(text)![0];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    if (line.trim() && line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = ' '.repeat(indent) + word;
+    } else {
+      line = line.trim() ? `${line} ${word}` : line + word;
+    }
+  }
+  return [...lines, line].join('\n');
+}
+
 export function renderHelp(cmd: Command): string {
-  const out = [`Usage: ${usageLine(cmd)}`, '', cmd.summary];
+  const out = [`Usage: ${usageLine(cmd)}`, '', wrap(cmd.summary)];
   if (cmd.positionals?.length) {
     out.push('', 'Arguments:');
     const w = Math.max(...cmd.positionals.map((p) => p.name.length));
-    for (const p of cmd.positionals) out.push(`  ${p.name.padEnd(w)}  ${p.description}`);
+    for (const p of cmd.positionals) out.push(wrap(`  ${p.name.padEnd(w)}  ${p.description}`, w + 4));
   }
   const opts = Object.entries(cmd.options);
   if (opts.length) {
@@ -133,11 +151,11 @@ export function renderHelp(cmd: Command): string {
     const w = Math.max(...opts.map(([k, o]) => flag(k, o).length));
     for (const [k, o] of opts) {
       const def = o.defaultText ?? o.default;
-      out.push(`  ${flag(k, o).padEnd(w)}  ${o.description}${def !== undefined ? ` (default: ${def})` : ''}`);
+      out.push(wrap(`  ${flag(k, o).padEnd(w)}  ${o.description}${def !== undefined ? ` (default: ${def})` : ''}`, w + 4));
     }
     out.push(`  ${'--help'.padEnd(w)}  show this help`);
   }
-  for (const n of cmd.notes ?? []) out.push('', n);
+  for (const n of cmd.notes ?? []) out.push('', wrap(n));
   out.push('', cmd.examples.length > 1 ? 'Examples:' : 'Example:', ...cmd.examples.map((e) => `  ${e}`));
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,16 @@
 // `speedrun open-task N`: create a task workspace (record i's script, .speedrun/task.json, .speedrun/TASK.md).
-import { BenchmarkLayoutError, OpenTaskError, formatDuration, openTask } from '../core/benchmark';
+import * as fs from 'node:fs';
+import { BenchmarkLayoutError, OpenTaskError, SCRIPT_NAME, SPEEDRUN_DIR, formatDuration, openTask } from '../core/benchmark';
 import { BENCHMARK, CliError, EXIT, JSON_OUT, defineCommand, err, out } from './common';
 import { benchmarkArg } from './tasks';
+
+/** The current folder as the default destination, but only when that can't scatter files among someone else's. */
+function currentFolder(): string {
+  const here = process.cwd();
+  const other = fs.readdirSync(here).filter((n) => n !== SCRIPT_NAME && n !== SPEEDRUN_DIR);
+  if (other.length) throw new CliError(`the current folder ${here} is not empty; pass --dest DIR (or run in an empty folder)`, EXIT.usage);
+  return here;
+}
 
 export const command = defineCommand({
   name: 'open-task',
@@ -9,7 +18,7 @@ export const command = defineCommand({
   positionals: [{ name: 'N', description: 'the task number (record N -> N+1); `speedrun tasks` lists them' }],
   options: {
     benchmark: BENCHMARK,
-    dest: { type: 'string', value: 'DIR', description: 'the folder to create the task in', default: '.', defaultText: 'the current folder' },
+    dest: { type: 'string', value: 'DIR', description: 'the folder to create the task in', defaultText: 'the current folder, when it is empty or already this task' },
     force: { type: 'boolean', description: 'overwrite a different train_gpt2.py or task.json in the folder' },
     json: JSON_OUT,
   },
@@ -18,7 +27,7 @@ export const command = defineCommand({
     if (!/^\d+$/.test(positionals[0])) throw new CliError(`the task number must be a whole number, got '${positionals[0]}'`, EXIT.usage);
     let res;
     try {
-      res = openTask({ benchmarkPath: benchmarkArg(values.benchmark), taskId: Number(positionals[0]), dest: values.dest, force: values.force });
+      res = openTask({ benchmarkPath: benchmarkArg(values.benchmark), taskId: Number(positionals[0]), dest: values.dest ?? currentFolder(), force: values.force });
     } catch (e) {
       if (e instanceof OpenTaskError) throw new CliError(e.message, e.problem === 'unknown-task' ? EXIT.usage : EXIT.badInput);
       if (e instanceof BenchmarkLayoutError) throw new CliError(e.message, EXIT.badInput);

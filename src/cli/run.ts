@@ -4,6 +4,7 @@
 // 0 when the run finished (check results.json `is_valid` for the 3.28 gate), 1 when it failed, was cancelled or
 // timed out, 2 usage, 3 bad input (no task, no target, a folder that can't be written).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
@@ -13,7 +14,6 @@ import { RunError, RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
 import { CliError, EXIT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
-import * as path from 'node:path';
 import { runRepeated } from './repeat';
 import { readTaskFile } from '../core/benchmark/openTask';
 import { fsrBoth } from '../core/stats/calibration';
@@ -116,7 +116,7 @@ export const commonOptions = {
   'task-dir': TASK_DIR,
   'targets-file': { type: 'string', value: 'JSON', description: 'your targets (a list shaped like the speedrun.targets setting)', defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' },
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json (they run their own setup commands on your box; yours win on a name clash)" },
-  'ssh-config': { type: 'string', value: 'FILE', description: 'ssh config file to resolve hosts with (ssh -F)', defaultText: '~/.ssh/config' },
+  'ssh-config': { type: 'string', value: 'FILE', description: 'ssh config to resolve hosts with (ssh -F); ssh -G reads it, so its Match exec commands run as with ssh', defaultText: '~/.ssh/config' },
   'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },
 } as const satisfies Record<string, OptionSpec>;
 

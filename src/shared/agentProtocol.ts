@@ -1,5 +1,5 @@
 // Typed messages between the VS Code client (src/vscode/agent/) and the language server that hosts the
-// agent (src/server/), plus the transcript webview's messages. Edits themselves travel as standard LSP
+// agent (src/server/); the transcript webview's are in transcriptProtocol.ts and webviewMessages.ts. Edits themselves travel as standard LSP
 // `workspace/applyEdit` requests whose label starts with AGENT_EDIT_LABEL (see AgentEditLabel).
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type {
@@ -84,42 +84,5 @@ export function decodeEditLabel(label: string | undefined): AgentEditLabel | und
     return { turn: l.turn, checkpoint: l.checkpoint, kind: l.kind as AgentEditLabel['kind'] };
   } catch {
     return undefined;
-  }
-}
-
-// ---- transcript webview <-> extension host ----
-
-export type ToTranscript =
-  | { type: 'init'; events: AgentEvent[]; running: boolean; pendingTurn: number | null }
-  | { type: 'event'; event: AgentEvent }
-  | { type: 'state'; running: boolean; pendingTurn: number | null };
-
-export type FromTranscript =
-  | { type: 'ready' }
-  | { type: 'openDiff'; sessionId: string; turn: number }
-  | { type: 'openRun'; runId: string }
-  | { type: 'openPrompt'; sessionId: string; turn: number; round: number }
-  | { type: 'accept' }
-  | { type: 'reject' }
-  | { type: 'stop' };
-
-/** Validates a message from the webview (untrusted input). */
-export function isFromTranscript(x: unknown): x is FromTranscript {
-  if (!x || typeof x !== 'object') return false;
-  const m = x as Record<string, unknown>;
-  switch (m.type) {
-    case 'ready':
-    case 'accept':
-    case 'reject':
-    case 'stop':
-      return true;
-    case 'openDiff':
-      return typeof m.sessionId === 'string' && m.sessionId.length < 100 && Number.isInteger(m.turn);
-    case 'openRun':
-      return typeof m.runId === 'string' && /^[\w.-]{1,100}$/.test(m.runId);
-    case 'openPrompt':
-      return typeof m.sessionId === 'string' && m.sessionId.length < 100 && Number.isInteger(m.turn) && Number.isInteger(m.round);
-    default:
-      return false;
   }
 }

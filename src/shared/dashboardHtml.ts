@@ -39,8 +39,11 @@ ${o.body}
 `;
 }
 
+/** The dashboard page: its script (webview-ui/main.ts) builds everything inside #app. */
+export const DASHBOARD_PAGE = { title: 'Speedrun Dashboard', body: '<main id="app" aria-busy="true"></main>' };
+
 export function dashboardHtml(o: DashboardHtmlOptions): string {
-  return webviewShell({ ...o, title: 'Speedrun Dashboard', body: '<main id="app" aria-busy="true"></main>' });
+  return webviewShell({ ...o, ...DASHBOARD_PAGE });
 }
 
 /** A 32-character nonce from a cryptographically strong source (Node and browsers both have Web Crypto). */

@@ -1,11 +1,15 @@
-// Typed messages between the extension host and the dashboard webview (both sides import this file).
-// Flow: the webview posts `ready`; only then does the host send `init`, followed by batched `append`s and
-// `header`/`result`/`runs`/`overlays` updates. Every message received on either side goes through a type
-// guard below before it is used: a webview is untrusted input for the host, and vice versa.
+// Typed messages from the extension host to the dashboard webview (both sides import this file; the other
+// direction is in webviewMessages.ts). Flow: the webview posts `ready`; only then does the host send `init`,
+// followed by batched `append`s and `header`/`result`/`runs`/`overlays` updates. The webview checks every
+// message with isHostMessage before using it; the host parses the webview's with zod schemas.
 //
 // Numbers that can be `nan`/`inf` in a log travel as `null`: webview messages are JSON-serialised.
-import type { Phase, RunError } from '../core/logs/types';
+import type { Phase, ScriptError } from '../core/logs/types';
 import type { RunState } from '../core/runs/types';
+import type { ExportFormat } from './webviewMessages';
+
+/** Re-exported for the webviews, which import nothing but src/shared. */
+export type { Phase, ScriptError };
 
 /** One printed training step. */
 export interface TrainPoint {
@@ -87,7 +91,7 @@ export interface ResultCard {
   speedup: number | null;
   coverage: Coverage | null;
   /** The script's error, with its root cause and line. */
-  error: RunError | null;
+  error: ScriptError | null;
   /** A failure around the script (connect, preflight, upload, launch, cancel). */
   failure: { stage: string; message: string } | null;
   /** The run ran on the simulated GPU box: its times are a demo, not a measurement. */
@@ -130,8 +134,6 @@ export interface RunRow {
   stepAvgMs: number | null;
 }
 
-export type ExportFormat = 'png' | 'csv';
-
 export type HostMessage =
   | {
       type: 'init';
@@ -153,16 +155,6 @@ export type HostMessage =
   /** Ask the webview for an export; it answers with `exportData` carrying the same requestId. */
   | { type: 'requestExport'; requestId: string; format: ExportFormat };
 
-export type WebviewMessage =
-  | { type: 'ready' }
-  /** Open the shown run's train_gpt2.py at a 1-based line. */
-  | { type: 'openLine'; line: number }
-  | { type: 'openRun'; runId: string }
-  | { type: 'compareRuns'; runId: string }
-  | { type: 'setOverlays'; runIds: string[] }
-  /** Export from a toolbar button (no requestId: the host asks where to save) or in answer to requestExport. */
-  | { type: 'exportData'; format: ExportFormat; data: string; requestId?: string };
-
 // ---- type guards -------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
@@ -173,8 +165,6 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isArrOf = <T>(v: unknown, f: (x: unknown) => x is T): v is T[] => Array.isArray(v) && v.every(f);
-/** Run ids become directory names on the host: no separators or dot-only names. */
-const isId = (v: unknown): v is string => isStr(v) && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v);
 
 const RUN_STATES: readonly string[] = [
   'queued', 'connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating',
@@ -214,7 +204,7 @@ function isHeader(v: unknown): v is Header {
     && isNumOrNull(v.trainTimeMs) && isNumOrNull(v.projectedTrainTimeMs) && isNumOrNull(v.projectedFsr);
 }
 
-function isRunError(v: unknown): v is RunError {
+function isScriptError(v: unknown): v is ScriptError {
   return isObj(v) && isStr(v.kind) && ERROR_KINDS.includes(v.kind) && isStr(v.message) && isStrOrNull(v.file)
     && isNumOrNull(v.line);
 }
@@ -223,7 +213,7 @@ function isResultCard(v: unknown): v is ResultCard {
   return isObj(v) && isRunState(v.state) && isNumOrNull(v.nSteps) && isNumOrNull(v.trainTimeMs)
     && isNumOrNull(v.valLoss) && isBool(v.valid) && isNumOrNull(v.fsr) && isNumOrNull(v.speedup)
     && (v.coverage === null || (isObj(v.coverage) && isNum(v.coverage.reproduced) && isNum(v.coverage.extra)))
-    && (v.error === null || isRunError(v.error))
+    && (v.error === null || isScriptError(v.error))
     && (v.failure === null || (isObj(v.failure) && isStr(v.failure.stage) && isStr(v.failure.message)))
     && (v.simulated === undefined || isBool(v.simulated)) && (v.boxFsr === undefined || isNumOrNull(v.boxFsr))
     && (v.repeat === undefined || v.repeat === null || isRepeatCard(v.repeat));
@@ -263,30 +253,6 @@ export function isHostMessage(m: unknown): m is HostMessage {
       return isArrOf(m.curves, isCurve);
     case 'requestExport':
       return isStr(m.requestId) && isFormat(m.format);
-    default:
-      return false;
-  }
-}
-
-/** Largest export the host accepts from the webview (a PNG data URL of a few charts is well below). */
-export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
-
-/** Guard for what the host receives. */
-export function isWebviewMessage(m: unknown): m is WebviewMessage {
-  if (!isObj(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'openLine':
-      return isNum(m.line) && Number.isInteger(m.line) && m.line >= 1;
-    case 'openRun':
-    case 'compareRuns':
-      return isId(m.runId);
-    case 'setOverlays':
-      return isArrOf(m.runIds, isId) && m.runIds.length <= 32;
-    case 'exportData':
-      return isFormat(m.format) && isStr(m.data) && m.data.length <= MAX_EXPORT_CHARS
-        && (m.requestId === undefined || isStr(m.requestId));
     default:
       return false;
   }

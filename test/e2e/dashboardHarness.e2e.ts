@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { openDashboardHarness, type DashboardHarness } from '../support/dashboardHarness';
 import { RESULTS_DIR } from '../support/codeServer';
 import { sampleHeader, sampleInit, syntheticTrain, syntheticVal } from '../support/dashboardSample';
-import type { WebviewMessage } from '../../src/shared/protocol';
+import type { DashboardMessage } from '../../src/shared/webviewMessages';
 
 suite('dashboard webview (harness)', function () {
   this.timeout(60_000);
@@ -27,8 +27,8 @@ suite('dashboard webview (harness)', function () {
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     await d.page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage: true });
   };
-  const lastPosted = async <T extends WebviewMessage['type']>(type: T) =>
-    (await d.posted()).filter((m): m is Extract<WebviewMessage, { type: T }> => m.type === type).pop();
+  const lastPosted = async <T extends DashboardMessage['type']>(type: T) =>
+    (await d.posted()).filter((m): m is Extract<DashboardMessage, { type: T }> => m.type === type).pop();
 
   test('posts ready first and shows an empty state before any run', async () => {
     const posted = await d.posted();

@@ -108,7 +108,10 @@ suite('integration: the speedrun CLI runs over real sshd', function () {
   });
 
   test('usage and input errors have their exit codes', async () => {
-    assert.equal(await cli(['run', '--task-dir', makeTask(), ...common()]).code, 2);
+    const several = cli(['run', '--task-dir', makeTask(), ...common()]);
+    assert.equal(await several.code, 3);
+    assert.match(several.stderr(), /3 targets are configured \(fast, crash, slow\); pick one with --target NAME/);
+    assert.equal(await cli(['run', '--target', 'fast', '--bogus', ...common()]).code, 2);
     const p = cli(['run', '--target', 'nope', '--task-dir', makeTask(), ...common()]);
     assert.equal(await p.code, 3);
     assert.match(p.stderr(), /no target 'nope' .* \(have: fast, crash, slow\)/);

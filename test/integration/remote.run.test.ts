@@ -1,5 +1,7 @@
 // Runs end to end against a REAL OpenSSH sshd on 127.0.0.1 with the simulated GPU box on the user's PATH.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -247,6 +249,50 @@ suite('integration: runs over real sshd', function () {
     const local = new RunStore(task).readConsole(meta.runId).toString('utf8');
     assert.equal(local, fs.readFileSync(path.join(end.remoteDir!, 'console.log'), 'utf8'));
     assert.deepEqual(trainSteps(local), Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  test("a target's env values never appear in a command line on the box (ps), yet reach the script", async () => {
+    const secret = `sk-${randomBytes(12).toString('hex')}`;
+    const task = makeTask({ steps: 60, valEvery: 30 });
+    const h = harness(s, { target: { ...shards, env: { SIM_SPEEDUP: '20', SIM_COMPILE_SECONDS: '1', WANDB_API_KEY: secret } } });
+    // Every command line on the machine, sampled from before preflight to the end of the run.
+    const leaks = new Set<string>();
+    let scans = 0;
+    const scan = () => {
+      scans++;
+      for (const d of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        try {
+          const args = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+          if (args.includes(secret)) leaks.add(args.replace(/\0/g, ' '));
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    const timer = setInterval(scan, 2);
+    try {
+      const meta = h.manager.enqueue({ taskDir: task, target: 'box' });
+      await h.until(meta.runId, (e) => e.type === 'state' && e.state === 'training');
+      const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      assert.equal(ps.includes(secret), false, 'ps -eo args shows the value');
+      const environs = liveInGroup(pgidOf(h.manager.get(meta.runId)!)).map((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p.split(' ')[0]}/environ`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
+      assert.ok(environs.some((e) => e.split('\0').includes(`WANDB_API_KEY=${secret}`)), 'the script has the value in its environment');
+      const end = await h.manager.waitForEnd(meta.runId);
+      assert.equal(end.state, 'finished', JSON.stringify(end.failure));
+      const files = fs.readdirSync(end.remoteDir!, { recursive: true }).map((f) => path.join(end.remoteDir!, String(f))).filter((f) => fs.statSync(f).isFile());
+      assert.deepEqual(files.filter((f) => fs.readFileSync(f).includes(secret)), [], 'no file in the run dir keeps it');
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(scans > 20, `sampled the process table ${scans} times`);
+    assert.deepEqual([...leaks], []);
   });
 
   test('names with spaces, quotes, $() and ; stay inert in every remote command', async () => {

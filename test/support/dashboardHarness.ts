@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../src/shared/dashboardHtml';
-import type { HostMessage, WebviewMessage } from '../../src/shared/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
+import type { DashboardMessage } from '../../src/shared/webviewMessages';
 import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT } from './codeServer';
 
 export type HarnessTheme = 'dark' | 'light' | 'high-contrast';
@@ -50,7 +51,7 @@ export interface DashboardHarness {
   /** Deliver a host message to the webview synchronously (as VS Code's message event would). */
   post(msg: HostMessage): Promise<void>;
   /** Everything the webview posted so far. */
-  posted(): Promise<WebviewMessage[]>;
+  posted(): Promise<DashboardMessage[]>;
   /** What the webview last passed to setState. */
   persisted(): Promise<any>;
   /** The parsed `#test-state` JSON, after the next animation frame has rendered. */
@@ -126,7 +127,7 @@ export async function openDashboardHarness(opts: { theme?: HarnessTheme; width?:
         // JSON round trip, as VS Code serialises webview messages (nan becomes null).
         await page.evaluate(`window.dispatchEvent(new MessageEvent('message', { data: ${JSON.stringify(msg)} }))`);
       },
-      posted: () => page.evaluate('window.__posted') as Promise<WebviewMessage[]>,
+      posted: () => page.evaluate('window.__posted') as Promise<DashboardMessage[]>,
       persisted: () => page.evaluate('window.__state()'),
       testState: async () => {
         await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');

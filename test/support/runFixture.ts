@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sha256 } from '../../src/core/files';
 import { connectTarget, type ConnectDeps } from '../../src/core/remote/connect';
 import { parseTargets, type Target } from '../../src/core/remote/targets';
 import { RunManager, type ManagerOptions } from '../../src/core/runs/manager';
@@ -38,11 +39,13 @@ export function makeTask(opts: { record?: number; steps?: number; valEvery?: num
   const parent = opts.parent ?? tempDir();
   const dir = path.join(parent, opts.name ?? 'task');
   fs.mkdirSync(path.join(dir, '.speedrun'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'train_gpt2.py'), shortScript(record, opts.steps ?? 40, opts.valEvery ?? 10));
+  const script = shortScript(record, opts.steps ?? 40, opts.valEvery ?? 10);
+  fs.writeFileSync(path.join(dir, 'train_gpt2.py'), script);
   const m = { steps: 1, valLoss: 3.28, trainTimeMs: 1 };
+  // A valid task.json (src/core/benchmark/taskFile.ts): the run manager reads the record from it.
   fs.writeFileSync(
     path.join(dir, '.speedrun', 'task.json'),
-    JSON.stringify({ version: 1, taskId: record, fromRecord: record, toRecord: record + 1, baselineSha256: '', benchmarkPath: '', baseline: m, target: m, createdAt: new Date().toISOString() }),
+    JSON.stringify({ version: 1, taskId: record, fromRecord: record, toRecord: record + 1, baselineSha256: sha256(script), benchmarkPath: '', baseline: m, target: m, createdAt: new Date().toISOString() }),
   );
   return dir;
 }

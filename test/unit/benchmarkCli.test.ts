@@ -98,6 +98,7 @@ suite('benchmark CLI', function () {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no task 6/);
     assert.equal(speedrun('open-task', 'x', '--benchmark', FIXTURE, '--dest', dest).code, 2);
+    // No --dest: the current folder (this repository, not empty) is refused.
     assert.equal(speedrun('open-task', '3', '--benchmark', FIXTURE).code, 2);
     assert.equal(speedrun('open-task', '3', '--benchmark', path.join(dest, 'none'), '--dest', dest).code, 3);
   });

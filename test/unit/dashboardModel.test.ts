@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { TaskFile } from '../../src/core/benchmark/types';
-import { headerFor, resultFor, runRow, RunSeries, toTrainWire, toValWire } from '../../src/core/dashboard/model';
+import { headerFor, resultFor, runRow, RunSeries, toTrainWire, toValWire } from '../../src/vscode/dashboard/model';
 import { createLogParser, parseLogText } from '../../src/core/logs/parser';
 import type { RunMeta } from '../../src/core/runs/types';
 import { isHostMessage } from '../../src/shared/protocol';

@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { dashboardHtml, makeNonce } from '../../src/shared/dashboardHtml';
-import { isHostMessage, isWebviewMessage, MAX_EXPORT_CHARS } from '../../src/shared/protocol';
+import { isHostMessage } from '../../src/shared/protocol';
+import { dashboardMessage, MAX_EXPORT_CHARS, transcriptMessage } from '../../src/shared/webviewMessages';
+
+const isDashboardMessage = (m: unknown) => dashboardMessage.safeParse(m).success;
 
 const header = {
   runId: '20261126-120000-a1b2', target: 'box', state: 'training', phase: 'training', stateSince: 1, step: 10,
@@ -51,14 +54,15 @@ suite('dashboard: protocol guards', () => {
     for (const m of bad) assert.equal(isHostMessage(m), false, JSON.stringify(m));
   });
 
-  test('webview messages: valid ones pass, paths and junk do not', () => {
-    assert.ok(isWebviewMessage({ type: 'ready' }));
-    assert.ok(isWebviewMessage({ type: 'openLine', line: 12 }));
-    assert.ok(isWebviewMessage({ type: 'openRun', runId: '20261126-120000-a1b2' }));
-    assert.ok(isWebviewMessage({ type: 'compareRuns', runId: '20261126-120000-a1b2' }));
-    assert.ok(isWebviewMessage({ type: 'setOverlays', runIds: [] }));
-    assert.ok(isWebviewMessage({ type: 'exportData', format: 'csv', data: 'a,b\n' }));
-    assert.ok(isWebviewMessage({ type: 'exportData', format: 'png', data: 'data:image/png;base64,AA==', requestId: 'r1' }));
+  test('dashboard messages: valid ones pass, paths and junk do not', () => {
+    assert.ok(isDashboardMessage({ type: 'ready' }));
+    assert.ok(isDashboardMessage({ type: 'openLine', line: 12 }));
+    assert.ok(isDashboardMessage({ type: 'openRun', runId: '20261126-120000-a1b2' }));
+    assert.ok(isDashboardMessage({ type: 'compareRuns', runId: '20261126-120000-a1b2' }));
+    assert.ok(isDashboardMessage({ type: 'setOverlays', runIds: [] }));
+    assert.ok(isDashboardMessage({ type: 'exportData', format: 'csv', data: 'a,b\n' }));
+    assert.ok(isDashboardMessage({ type: 'exportData', format: 'png', data: 'data:image/png;base64,AA==', requestId: 'r1' }));
+    assert.ok(isDashboardMessage({ type: 'pin', pinned: true }));
     const bad: unknown[] = [
       undefined, { type: 'Ready' },
       { type: 'openLine', line: 0 }, { type: 'openLine', line: 1.5 }, { type: 'openLine', line: '3' },
@@ -70,8 +74,28 @@ suite('dashboard: protocol guards', () => {
       { type: 'exportData', format: 'csv', data: 42 },
       { type: 'exportData', format: 'csv', data: 'x'.repeat(MAX_EXPORT_CHARS + 1) },
       { type: 'exportData', format: 'csv', data: 'x', requestId: 5 },
+      { type: 'openLine', line: Infinity }, { type: 'pin', pinned: 'yes' }, { type: 'pin' },
     ];
-    bad.forEach((m, i) => assert.equal(isWebviewMessage(m), false, `bad message #${i}`));
+    bad.forEach((m, i) => assert.equal(isDashboardMessage(m), false, `bad message #${i}`));
+  });
+});
+
+suite('transcript: webview message schema', () => {
+  test('valid messages pass and come back without extra fields', () => {
+    for (const m of [{ type: 'ready' }, { type: 'accept' }, { type: 'reject' }, { type: 'stop' },
+      { type: 'openDiff', sessionId: 's1', turn: 2 }, { type: 'openRun', runId: '20261126-120000-a1b2' },
+      { type: 'openPrompt', sessionId: 's1', turn: 1, round: 2 }]) {
+      assert.deepEqual(transcriptMessage.parse({ ...m, extra: '<script>' }), m);
+    }
+  });
+
+  test('junk, paths and wrong types are rejected', () => {
+    const bad: unknown[] = [
+      null, 'ready', { type: 'openDiff', sessionId: 's', turn: '1' }, { type: 'openDiff', sessionId: 'x'.repeat(100), turn: 1 },
+      { type: 'openRun', runId: '../x' }, { type: 'openPrompt', sessionId: 's', turn: 1 }, { type: 'openPrompt', sessionId: 's', turn: 1, round: 0.5 },
+      { type: 'delete' },
+    ];
+    bad.forEach((m, i) => assert.equal(transcriptMessage.safeParse(m).success, false, `bad message #${i}`));
   });
 });
 

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { preflightScript } from '../../src/core/remote/commands';
+import { envInput, preflightScript } from '../../src/core/remote/commands';
 import { parseTargets } from '../../src/core/remote/targets';
 import { evaluatePreflight, torchAdvice } from '../../src/core/runs/preflight';
-import { resolveRemoteGlob } from '../../src/core/runs/engine';
+import { resolveRemoteGlob } from '../../src/core/runs/launcher';
 
 const SIM = path.resolve(__dirname, '../../../test/sim');
 
@@ -77,7 +77,7 @@ suite('runs: preflight', () => {
       for (let i = 1; i <= 3; i++) fs.writeFileSync(path.join(d, `fineweb_train_00000${i}.bin`), '');
       fs.writeFileSync(path.join(d, 'fineweb_val_000000.bin'), '');
       const t = parseTargets([{ name: 'l', kind: 'local', setup: `export PATH=${SIM}:$PATH PYTHONPATH=${SIM}/pylib`, env: { SIM_GPUS: '2' } }]).targets[0];
-      const out = execFileSync('bash', ['-c', preflightScript({ remoteDirAbs: d, setup: t.setup, env: t.env, torchrun: t.torchrun, trainGlob: path.join(d, 'fineweb_train_*.bin'), valGlob: path.join(d, 'fineweb_val_*.bin') })], { encoding: 'utf8' });
+      const out = execFileSync('bash', ['-c', preflightScript({ remoteDirAbs: d, setup: t.setup, torchrun: t.torchrun, trainGlob: path.join(d, 'fineweb_train_*.bin'), valGlob: path.join(d, 'fineweb_val_*.bin') })], { encoding: 'utf8', input: envInput(t.env) });
       const r = evaluatePreflight(out, { ...expect, gpus: 2, record: { record: 15, minTrainShards: 8, torch: 'stable' }, trainGlob: 'T', valGlob: 'V' });
       assert.equal(r.report.gpus, 2);
       assert.equal(r.report.trainShards, 3);

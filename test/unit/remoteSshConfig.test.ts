@@ -103,4 +103,21 @@ suite('remote: ssh config resolution', () => {
     assert.equal(expandPath('%d/x', ctx), '/h/x');
     assert.equal(expandPath('/abs', ctx), '/abs');
   });
+  test('Match exec runs as with OpenSSH itself (ssh -G), never without it; a host or user with shell code is refused first', async () => {
+    const mark = path.join(dir, 'match-exec-ran');
+    const conf = path.join(dir, 'config-match-exec');
+    fs.writeFileSync(conf, [`Match host vpn exec "touch ${mark}"`, '  HostName 10.8.0.1', 'Host vpn', '  User trainer', ''].join('\n'));
+    const bare = await resolveHost('vpn', {}, { configFile: conf, sshBinary: null, env: ENV });
+    assert.equal(fs.existsSync(mark), false, 'the built-in parser runs no config command');
+    assert.equal(bare.hostname, 'vpn');
+    const h = await resolveHost('vpn', {}, { configFile: conf, sshBinary: 'ssh', env: ENV });
+    assert.equal(fs.existsSync(mark), true, 'ssh -G ran the Match exec command, as `ssh vpn` would (documented in the README)');
+    assert.equal(h.hostname, '10.8.0.1');
+    fs.rmSync(mark);
+    for (const [host, user] of [['vpn;touch x', undefined], ['$(touch x)', undefined], ['-oProxyCommand=x', undefined], ['vpn', 'a`touch x`']] as const) {
+      await assert.rejects(resolveHost(host, user ? { user } : {}, { configFile: conf, sshBinary: 'ssh', env: ENV }), /is not a (host name|valid user name)/);
+    }
+    assert.equal(fs.existsSync(mark), false);
+    for (const ok of ['gpu-1.example.com', '10.0.0.7', '[fe80::1]', 'my_box']) assert.equal((await resolveHost(ok, {}, { configFile: conf, sshBinary: null, env: ENV })).alias, ok);
+  });
 });

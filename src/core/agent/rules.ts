@@ -9,7 +9,9 @@ import { checkSyntax, type SyntaxResult } from './pySyntax';
 
 export type { Range } from './pyScan';
 
-export type RuleId = 'data-files' | 'save-checkpoint' | 'logging' | 'torchrun' | 'syntax';
+import type { RuleId } from './types';
+
+export type { RuleId };
 
 /** One line per rule, in our own words; shown to users and models alike. */
 export const RULE_TEXT: Record<RuleId, string> = {

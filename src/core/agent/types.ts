@@ -1,8 +1,10 @@
 // Vocabulary of the in-editor agent: its configuration, the events of a session (the transcript), and what a
 // run reports back to it. Shared by the loop (core), the language server that hosts it and the VS Code client.
-import type { FinalResult, RunError } from '../logs/types';
+import type { FinalResult, ScriptError } from '../logs/types';
 import type { RunState } from '../runs/types';
-import type { RuleId } from './rules';
+
+/** The benchmark rules (core/agent/rules.ts). Declared here so this file imports no code: webviews read it. */
+export type RuleId = 'data-files' | 'save-checkpoint' | 'logging' | 'torchrun' | 'syntax';
 
 /** Hint levels an agent may be given. Level 0 (the ground-truth diff) is never one of them. */
 export type AgentHintLevel = 1 | 2 | 3;
@@ -38,7 +40,7 @@ export interface RunOutcome {
   runId?: string;
   state: RunState | 'not-started';
   final?: FinalResult | null;
-  error?: RunError | null;
+  error?: ScriptError | null;
   /** The last lines the run printed (for the root cause of a failure). */
   logTail?: string;
   /** Why the run did not start, or other context. */

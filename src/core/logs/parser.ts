@@ -3,7 +3,7 @@
 // the source code that records 18+ echo to stdout (it contains the f-string templates, e.g. `step:{step}/...`)
 // never matches: a template has `{` where a log line has digits.
 import { StringDecoder } from 'node:string_decoder';
-import type { ErrorKind, FinalResult, LogEvent, LogParser, ParsedLog, Phase, RunError, TrainStep, ValPoint } from './types';
+import type { ErrorKind, FinalResult, LogEvent, LogParser, ParsedLog, Phase, ScriptError, TrainStep, ValPoint } from './types';
 import { TARGET_VAL_LOSS } from '../benchmark/types';
 
 export interface LogParserOptions {
@@ -299,7 +299,7 @@ class Parser implements LogParser {
   private readonly val: ValEvent[] = [];
   private readonly train: TrainColumns;
   private peakMemoryMiB: number | null = null;
-  private error: RunError | null = null;
+  private error: ScriptError | null = null;
   private final: FinalResult | null = null;
 
   private totalSteps = 0;
@@ -715,7 +715,7 @@ class Parser implements LogParser {
   }
 
   /** Sets the run's error unless a stronger (or equally strong, earlier) one is known; returns whether it did. */
-  private setError(e: RunError, strength: number, replace = false): boolean {
+  private setError(e: ScriptError, strength: number, replace = false): boolean {
     if (this.error && !replace && this.errorStrength >= strength) return false;
     this.error = { ...e, message: own(e.message), file: e.file === null ? null : own(e.file) };
     this.errorStrength = strength;

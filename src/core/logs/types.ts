@@ -22,7 +22,8 @@ export interface ValPoint {
 
 export type ErrorKind = 'exception' | 'oom' | 'nccl' | 'syntax' | 'import' | 'signal' | 'timeout';
 
-export interface RunError {
+/** The script's own error (root cause and line). A failure around the script is RunMeta.failure. */
+export interface ScriptError {
   kind: ErrorKind;
   message: string;
   /** File and 1-based line of the failure in the user's script, when known. */
@@ -43,7 +44,7 @@ export type LogEvent =
   | ({ type: 'train' } & TrainStep)
   | ({ type: 'val' } & ValPoint)
   | { type: 'memory'; peakMiB: number; reservedMiB?: number }
-  | { type: 'error'; error: RunError }
+  | { type: 'error'; error: ScriptError }
   | { type: 'final'; result: FinalResult };
 
 /** What a whole log adds up to (also the `speedrun parse-log --json` shape). */
@@ -52,7 +53,7 @@ export interface ParsedLog {
   train: TrainStep[];
   final: FinalResult | null;
   peakMemoryMiB: number | null;
-  error: RunError | null;
+  error: ScriptError | null;
   phase: Phase;
 }
 

@@ -20,6 +20,8 @@ export interface ExecOptions {
    * reconnect; sshd also turns off Nagle's algorithm for terminal sessions. stderr is then merged into stdout.
    */
   lowLatency?: boolean;
+  /** Sent to the script's stdin, then end of file. For secrets: a command line is visible to anyone in `ps`. */
+  stdin?: string;
 }
 
 export interface Executor {
@@ -48,8 +50,11 @@ export class LocalExecutor implements Executor {
     if (this.isClosed) return Promise.reject(new ConnectionLostError('local executor closed'));
     return new Promise((resolve, reject) => {
       // Own process group, so close() also ends what the script started (e.g. a background `tail`).
-      const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], cwd: process.env.HOME || '/', detached: true });
+      const child = spawn('bash', ['-c', script], { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd: process.env.HOME || '/', detached: true });
       this.children.add(child);
+      // A script that exits without reading all of it closes the pipe early: not an error.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(opts.stdin);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout!.on('data', (b: Buffer) => (opts.onStdout ? opts.onStdout(b) : out.push(b)));

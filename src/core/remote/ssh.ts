@@ -87,6 +87,7 @@ export class SshExecutor implements Executor {
         let exit: { code: number | null; signal: string | null } | undefined;
         stream.on('data', (b: Buffer) => (opts.onStdout ? opts.onStdout(b) : out.push(b)));
         stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
         stream.on('exit', (code: number | null, signal?: string) => (exit = { code: code ?? null, signal: signal ?? null }));
         stream.on('close', () => {
           if (!exit) return reject(this.dropError ?? new ConnectionLostError(`${this.label}: channel closed before the command ended`));

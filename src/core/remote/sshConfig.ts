@@ -1,5 +1,9 @@
 // Resolve a host the way OpenSSH would: `ssh -G` when an OpenSSH client is installed (it knows every
 // config rule: Match, Include, defaults), else the `ssh-config` package over ~/.ssh/config.
+// `ssh -G` behaves exactly as `ssh` does, so it runs the `Match exec` commands of the user's own ssh config (as
+// every `ssh box` from their terminal does); README and Configure Targets say so. A task folder can't supply that
+// config, and host and user names are checked first, so no target can smuggle shell code into a `%h` or `%r` of
+// such a command (OpenSSH before 9.6 expands them unchecked).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -122,7 +126,7 @@ function viaPackage(host: string, o: HostOverrides, opts: ResolveOptions, env: N
   } catch {
     /* no config: defaults only */
   }
-  // Match exec is not evaluated: this path must never run commands from a config file.
+  // Match exec is not evaluated here (the package can't): without an OpenSSH client no config command runs.
   const c = SSHConfig.parse(text).compute(host, { ignoreCase: true, matchExec: false });
   const raw: Raw = new Map();
   for (const [k, v] of Object.entries(c)) raw.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
@@ -145,7 +149,13 @@ function findSsh(): Promise<string | null> {
 }
 
 /** Resolve `host` (alias or name) with explicit overrides winning over the config, as on ssh's command line. */
+// Hostnames, aliases, IPv4 and [IPv6]; user names as Unix allows them. No shell metacharacters, no leading '-'.
+const SAFE_HOST = /^[A-Za-z0-9_\[][A-Za-z0-9._:\[\]-]*$/;
+const SAFE_USER = /^[A-Za-z0-9_][A-Za-z0-9._@-]*\$?$/;
+
 export async function resolveHost(host: string, overrides: HostOverrides = {}, opts: ResolveOptions = {}, depth = 0): Promise<ResolvedHost> {
+  if (!SAFE_HOST.test(host)) throw new Error(`${JSON.stringify(host)} is not a host name or ssh config alias (letters, digits, '.', '-', '_', ':' only)`);
+  if (overrides.user !== undefined && !SAFE_USER.test(overrides.user)) throw new Error(`${JSON.stringify(overrides.user)} is not a valid user name`);
   const env = opts.env ?? process.env;
   const bin = opts.sshBinary === undefined ? await findSsh() : opts.sshBinary;
   const raw = bin ? await viaSshG(bin, host, overrides, opts, env) : viaPackage(host, overrides, opts, env);

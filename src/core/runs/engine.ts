@@ -1,20 +1,17 @@
-// One run from queue to results: lock the target, preflight, upload (sha256 checked), launch detached, stream
+// One run from queue to results: place it on the target (lock or queue), preflight, upload, launch, stream
 // console.log from a byte offset (reconnecting with backoff; no byte lost or repeated), finish. Also
-// re-attaches to a run launched by an earlier session. Emits RunEvents; the UIs only render those.
+// re-attaches to a run launched by an earlier session. What happens on the box is the launcher's
+// (launcher.ts); the engine owns the connection, the local record and the RunEvents the UIs render.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { RecordFacts } from '../benchmark/types';
 import { TARGET_VAL_LOSS } from '../benchmark/types';
 import { createLogParser, parseLogText } from '../logs/parser';
 import type { LogEvent, LogParser } from '../logs/types';
-import {
-  cancelScript, followScript, launchScript, lockScript, preflightScript, readFromScript, statusScript, unlockScript,
-} from '../remote/commands';
 import { isRetryable } from '../remote/connect';
 import type { Executor } from '../remote/executor';
 import type { Target } from '../remote/targets';
-import { evaluatePreflight } from './preflight';
+import { RunFailed, type LauncherStatus, type RunLauncher } from './launcher';
 import { CONSOLE, SCRIPT, type RunStore } from './store';
 import { TERMINAL_STATES, type BenchmarkResults, type RunEvent, type RunMeta, type RunStage, type RunState } from './types';
 
@@ -23,57 +20,21 @@ export interface EngineOptions {
   target: Target;
   /** A fresh connection to the target (host-key and passphrase prompts live behind this). */
   connect(): Promise<Executor>;
-  timeLimitMs: number;
-  cancelGraceMs: number;
-  /** Facts of the task's starting record (min shards, torch), when the task is known. */
-  record?: RecordFacts;
+  /** Places and follows the run on the target. */
+  launcher: RunLauncher;
   /** Reconnect backoff after launch: initial and maximum delay. */
   backoff?: { initialMs: number; maxMs: number };
-  /** How often to retry when another session holds the target's lock. */
+  /** How often to retry when another session holds the target (and how often a queued job is polled). */
   lockRetryMs?: number;
-  minFreeDiskMiB?: number;
   emit(e: RunEvent): void;
   log?(msg: string): void;
 }
 
-/** Stops a run's flow: a failure with a stage and a message for the user. */
-class RunFailed extends Error {
-  constructor(readonly stage: RunStage, message: string) {
-    super(message);
-  }
-}
 class Detached extends Error {}
 class CancelledBeforeLaunch extends Error {}
 
 const LIVE: RunState[] = ['compiling', 'training', 'validating'];
 const PRE_LAUNCH: RunState[] = ['connecting', 'preflight', 'uploading'];
-
-interface RemoteStatus {
-  exit: number | null;
-  pgid: number | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  alive: boolean;
-  size: number;
-  logs: string[];
-}
-
-function parseStatus(out: string): RemoteStatus {
-  const st: RemoteStatus = { exit: null, pgid: null, timedOut: false, cancelled: false, alive: false, size: 0, logs: [] };
-  for (const line of out.split('\n')) {
-    const [k, ...rest] = line.trim().split(' ');
-    const v = rest.join(' ');
-    if (k === 'EXIT' && /^\d+$/.test(v)) st.exit = Number(v);
-    else if (k === 'PGID' && /^\d+$/.test(v)) st.pgid = Number(v);
-    else if (k === 'TIMEDOUT') st.timedOut = true;
-    else if (k === 'CANCELLED') st.cancelled = true;
-    else if (k === 'ALIVE') st.alive = true;
-    else if (k === 'SIZE') st.size = Number(v) || 0;
-    // Only plain relative names from the known layouts; anything else is ignored.
-    else if (k === 'LOG' && /^(logs|pylog124m)\/[\w.-]+(\/log\.txt)?$/.test(v)) st.logs.push(v);
-  }
-  return st;
-}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -82,12 +43,6 @@ function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** `~/x` -> home/x; relative -> under remoteDir; absolute stays. */
-export function resolveRemoteGlob(glob: string, home: string, remoteDirAbs: string): string {
-  if (glob === '~' || glob.startsWith('~/')) return path.posix.join(home, glob.slice(1));
-  return glob.startsWith('/') ? glob : path.posix.join(remoteDirAbs, glob);
 }
 
 export class RunEngine {
@@ -103,8 +58,6 @@ export class RunEngine {
   private detached = false;
   private wake?: () => void;
   private metaTimer?: NodeJS.Timeout;
-  private remoteDirAbs?: string;
-  private home = '/';
   private lockHeld = false;
   private cancelling?: Promise<void>;
   private begun = false;
@@ -208,17 +161,22 @@ export class RunEngine {
         this.dropExec();
         this.o.log?.(`run ${this.runId}: ${(e as Error).message}; reconnecting in ${delay} ms (attempt ${attempt})`);
         this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `connection lost; reconnecting (attempt ${attempt})` });
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = undefined;
+        await this.pause(delay);
         delay = Math.min(maxMs, delay * 2);
       }
     }
+  }
+
+  /** Wait `ms`, or less when cancel() or detach() wakes the flow. */
+  private async pause(ms: number) {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    this.wake = undefined;
   }
 
   // ---- the flow ----
@@ -257,11 +215,11 @@ export class RunEngine {
       this.decoder.write(prior);
       this.parser.push(prior);
       if (!this.meta.remoteDir) throw new RunFailed('launch', 'The editor closed before this run was launched; run it again.');
-      this.remoteDirAbs = path.posix.dirname(path.posix.dirname(this.meta.remoteDir));
+      this.o.launcher.resume(this.meta);
       this.lockHeld = true;
       if (PRE_LAUNCH.includes(this.meta.state)) {
-        const st = await this.withConnection('connect', (x) => this.status(x));
-        if (st.pgid === null) throw new RunFailed('launch', 'The editor closed before this run was launched; run it again.');
+        const st = await this.withConnection('connect', (x) => this.o.launcher.status(x, this.meta));
+        if (!st.launched) throw new RunFailed('launch', 'The editor closed before this run was launched; run it again.');
         this.setState('compiling');
       }
       this.emitAttachState();
@@ -312,13 +270,7 @@ export class RunEngine {
   private async observe(): Promise<RunMeta> {
     this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${fs.readFileSync(this.ownerFile, 'utf8').trim()})` });
     while (!this.detached) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 500);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      await this.pause(500);
       const m = this.o.store.read(this.runId);
       if (!m) continue;
       if (m.state !== this.meta.state) {
@@ -345,66 +297,23 @@ export class RunEngine {
 
   private async lock(x: Executor) {
     for (;;) {
-      const r = await x.exec(lockScript(this.o.target.remoteDir, this.runId));
-      const home = /^HOME=(.*)$/m.exec(r.stdout)?.[1];
-      const dir = /^DIR=(.*)$/m.exec(r.stdout)?.[1];
-      if (r.code !== 0 || !dir) throw new RunFailed('lock', `Cannot create ${this.o.target.remoteDir} on ${x.label}: ${r.stderr.trim() || `exit ${r.code}`}`);
-      this.remoteDirAbs = dir;
-      this.home = home || '/';
-      this.meta = { ...this.meta, remoteDir: path.posix.join(dir, 'runs', this.runId) };
-      if (/^LOCK OK$/m.test(r.stdout)) {
+      const p = await this.o.launcher.place(x, this.meta);
+      if (p.placed) {
+        this.meta = { ...this.meta, remoteDir: p.runDir };
         this.lockHeld = true;
         return;
       }
-      const owner = /^LOCK BUSY (.*)$/m.exec(r.stdout)?.[1] ?? 'another run';
-      this.setState('queued', `waiting for ${owner} (started from another editor or the CLI) to finish on ${this.o.target.name}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, this.o.lockRetryMs ?? 15_000);
-        this.wake = () => {
-          clearTimeout(t);
-          res();
-        };
-      });
-      this.wake = undefined;
+      this.setState('queued', `waiting for ${p.holder} (started from another editor or the CLI) to finish on ${this.o.target.name}${p.howToFree ? `; ${p.howToFree}` : ''}`);
+      await this.pause(this.o.lockRetryMs ?? 15_000);
       this.checkCancelled();
       if (this.detached) throw new Detached();
       this.setState('connecting', 'retrying the target lock');
     }
   }
 
-  private globs() {
-    const t = this.o.target;
-    const dir = this.remoteDirAbs!;
-    return {
-      train: t.trainFiles ? resolveRemoteGlob(t.trainFiles, this.home, dir) : undefined,
-      val: t.valFiles ? resolveRemoteGlob(t.valFiles, this.home, dir) : undefined,
-    };
-  }
-
-  private runEnv(): Record<string, string> {
-    const t = this.o.target;
-    const g = this.globs();
-    return {
-      ...(g.train ? { NANOGPT_TRAIN_FILES: g.train } : {}),
-      ...(g.val ? { NANOGPT_VAL_FILES: g.val } : {}),
-      NANOGPT_VAL_TOKENS: String(t.valTokens),
-      ...t.env,
-    };
-  }
-
   private async preflight(x: Executor) {
     this.setState('preflight', 'checking GPUs, python/torch, data shards and disk');
-    const t = this.o.target;
-    const g = this.globs();
-    const r = await x.exec(preflightScript({ remoteDirAbs: this.remoteDirAbs!, setup: t.setup, env: this.runEnv(), torchrun: t.torchrun, trainGlob: g.train, valGlob: g.val }));
-    const res = evaluatePreflight(r.stdout, {
-      gpus: t.gpus,
-      record: this.o.record,
-      trainGlob: g.train,
-      valGlob: g.val,
-      minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024,
-      where: `${t.name} (${x.label})`,
-    });
+    const res = await this.o.launcher.preflight(x, this.meta);
     this.meta = { ...this.meta, preflight: res.report };
     for (const w of res.report.warnings) this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `warning: ${w}` });
     if (res.errors.length) throw new RunFailed('preflight', res.errors.join('\n'));
@@ -414,59 +323,44 @@ export class RunEngine {
 
   private async uploadAndLaunch(x: Executor) {
     this.setState('uploading', `uploading ${SCRIPT} to ${x.label}`);
-    const runDir = this.meta.remoteDir!;
     try {
-      await x.upload(this.o.store.file(this.runId, SCRIPT), path.posix.join(runDir, SCRIPT));
+      await x.upload(this.o.store.file(this.runId, SCRIPT), path.posix.join(this.meta.remoteDir!, SCRIPT));
     } catch (e) {
       throw new RunFailed('upload', (e as Error).message);
     }
     this.checkCancelled();
-    const t = this.o.target;
-    const r = await x.exec(
-      launchScript({ runDir, sha256: this.meta.scriptSha256, setup: t.setup, env: this.runEnv(), torchrun: t.torchrun, gpus: t.gpus, timeLimitSec: this.o.timeLimitMs / 1000, graceSec: this.o.cancelGraceMs / 1000 }),
-    );
-    if (/SHA256 MISMATCH/.test(r.stdout)) throw new RunFailed('upload', `The uploaded ${SCRIPT} on ${x.label} does not match the local snapshot (sha256 differs).`);
-    const pgid = /^PGID (\d+)$/m.exec(r.stdout)?.[1];
-    if (r.code !== 0 || !pgid) throw new RunFailed('launch', `Launch on ${x.label} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+    const l = await this.o.launcher.launch(x, this.meta);
     this.launched = true;
-    this.meta = { ...this.meta, startedAt: new Date().toISOString() };
-    this.setState('compiling', `started (process group ${pgid}); compiling`);
+    this.meta = { ...this.meta, ...l.meta, startedAt: new Date().toISOString() };
+    this.setState('compiling', l.detail);
     // A cancel that arrived while launching is carried out now that there is something to stop.
     if (this.cancelRequested) this.cancelling = this.cancelRemote();
   }
 
-  private async status(x: Executor): Promise<RemoteStatus> {
-    const r = await x.exec(statusScript(this.meta.remoteDir!));
-    if (r.code === 10) throw new RunFailed('stream', `The run directory ${this.meta.remoteDir} is gone from ${x.label}.`);
-    return parseStatus(r.stdout);
-  }
-
   private async stream() {
-    const runDir = this.meta.remoteDir!;
+    const l = this.o.launcher;
+    let said: string | undefined;
     for (;;) {
-      await this.withConnection('stream', (x) => x.exec(followScript(runDir, this.offset), { onStdout: (b) => this.onBytes(b), lowLatency: true }));
-      const st = await this.withConnection('stream', (x) => this.status(x));
+      await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
+      const st = await this.withConnection('stream', (x) => l.status(x, this.meta));
       if (st.exit !== null || !st.alive) {
         await this.withConnection('stream', (x) => this.finish(x, st));
         return;
       }
+      if (st.schedulerState !== said) this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: (said = st.schedulerState) });
+      // Still in a scheduler's queue (follow returns at once then): ask again later.
+      if (st.waiting) await this.pause(this.o.lockRetryMs ?? 15_000);
     }
   }
 
-  private async readRemote(x: Executor, rel: string, offset: number): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    const r = await x.exec(readFromScript(this.meta.remoteDir!, rel, offset), { onStdout: (b) => chunks.push(b) });
-    if (r.code !== 0) throw new Error(`cannot read ${rel}: ${r.stderr.trim()}`);
-    return Buffer.concat(chunks);
-  }
-
-  private async finish(x: Executor, st: RemoteStatus) {
+  private async finish(x: Executor, st: LauncherStatus) {
+    const l = this.o.launcher;
     // Whatever the follow did not deliver (it stops as soon as the exit code appears).
-    if (st.size > this.offset) this.onBytes(await this.readRemote(x, CONSOLE, this.offset));
+    if (st.consoleSize > this.offset) this.onBytes(await l.read(x, this.meta, CONSOLE, this.offset));
     let scriptLogFinal = null;
     for (const rel of st.logs.slice(0, 3)) {
       try {
-        const data = await this.readRemote(x, rel, 0);
+        const data = await l.read(x, this.meta, rel, 0);
         this.o.store.writeExtra(this.runId, rel, data);
         this.meta = { ...this.meta, scriptLog: this.meta.scriptLog ?? rel };
         scriptLogFinal ??= parseLogText(data).final;
@@ -487,7 +381,7 @@ export class RunEngine {
     const state: RunState = cancelled ? 'cancelled' : timedOut ? 'timed-out' : st.exit === 0 ? 'finished' : 'failed';
     const failure =
       state === 'failed' && st.exit === null
-        ? { stage: 'stream' as const, message: 'The run ended without an exit code: its processes were killed from outside.' }
+        ? { stage: 'stream' as const, message: st.endReason ?? 'The run ended without an exit code: its processes were killed from outside.' }
         : this.meta.failure ?? null;
     // Free the target before anyone hears that the run ended.
     await this.unlock(x);
@@ -517,10 +411,11 @@ export class RunEngine {
   }
 
   private async unlock(x?: Executor) {
-    if (!this.lockHeld || !this.remoteDirAbs) return;
+    if (!this.lockHeld) return;
     this.lockHeld = false;
+    const c = x ?? this.exec;
     try {
-      await (x ?? this.exec)?.exec(unlockScript(this.remoteDirAbs, this.runId));
+      if (c) await this.o.launcher.release(c, this.meta);
     } catch (e) {
       this.o.log?.(`run ${this.runId}: could not release the target lock: ${(e as Error).message}`);
     }
@@ -555,11 +450,8 @@ export class RunEngine {
 
   private async cancelRemote(x?: Executor): Promise<void> {
     const run = async (c: Executor) => {
-      const r = await c.exec(cancelScript(this.meta.remoteDir!, this.o.cancelGraceMs / 1000));
-      if (/^ALIVE$/m.test(r.stdout)) {
-        const left = r.stdout.split('\n').slice(r.stdout.split('\n').indexOf('ALIVE') + 1).filter(Boolean);
-        this.meta = { ...this.meta, failure: { stage: 'cancel', message: `Processes of the run survived SIGKILL on ${c.label}: ${left.join('; ')}` } };
-      }
+      const { problem } = await this.o.launcher.cancel(c, this.meta);
+      if (problem) this.meta = { ...this.meta, failure: { stage: 'cancel', message: problem } };
     };
     try {
       if (x) await run(x);

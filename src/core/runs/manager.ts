@@ -8,6 +8,7 @@ import { tryReadTaskFile } from '../benchmark/taskFile';
 import { fsReason } from '../files';
 import type { RecordFacts } from '../benchmark/types';
 import type { Executor } from '../remote/executor';
+import { createLauncher } from '../remote/launchers';
 import type { Target } from '../remote/targets';
 import { RunEngine } from './engine';
 import { newRunId, RunStore, SCRIPT, sha256 } from './store';
@@ -72,12 +73,15 @@ export class RunManager {
         store,
         target,
         connect: () => this.o.connect(target),
-        timeLimitMs: this.o.timeLimitMs(),
-        cancelGraceMs: this.o.cancelGraceMs(),
-        record: taskRecord(store.taskDir),
+        launcher: createLauncher({
+          target,
+          timeLimitMs: this.o.timeLimitMs(),
+          cancelGraceMs: this.o.cancelGraceMs(),
+          record: taskRecord(store.taskDir),
+          minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024,
+        }),
         backoff: this.o.backoff,
         lockRetryMs: this.o.lockRetryMs,
-        minFreeDiskMiB: this.o.minFreeDiskMiB,
         emit: this.emit,
         log: this.o.log,
       },

@@ -1,5 +1,5 @@
 // A Run: one execution of a task's train_gpt2.py on a Target. Stored in <task>/.speedrun/runs/<runId>/.
-import type { FinalResult, LogEvent, RunError } from '../logs/types';
+import type { FinalResult, LogEvent, ScriptError } from '../logs/types';
 
 export type RunState =
   | 'queued' | 'connecting' | 'preflight' | 'uploading'
@@ -18,7 +18,7 @@ export interface RunMeta {
   startedAt?: string;
   endedAt?: string;
   exitCode?: number | null;
-  error?: RunError | null;
+  error?: ScriptError | null;
   /** sha256 of the script snapshot that ran. */
   scriptSha256: string;
   /** Remote run directory, for re-attaching after a reload. */

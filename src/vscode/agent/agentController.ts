@@ -14,20 +14,15 @@ import { DEFAULT_BUDGET } from '../../core/agent/types';
 import { listHints, hintLabel, scriptPath } from '../../core/benchmark/catalog';
 import { parseTargets } from '../../core/remote/targets';
 import {
-  AgentEventNotification, type FromTranscript, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
+  AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
   RevertTurnRequest, RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, decodeEditLabel,
 } from '../../shared/agentProtocol';
 import { LiveEdits, checkpointUri } from './liveEdit';
+import type { TranscriptMessage } from '../../shared/webviewMessages';
+import type { StartAgentArgs } from '../commands';
+import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 import { TranscriptPanel } from './transcriptPanel';
-
-/** Arguments for `speedrun.startAgent` that skip the pickers (code, tests); any missing part is asked for. */
-export interface StartAgentArgs {
-  backend?: BackendConfig;
-  hintLevels?: AgentHintLevel[];
-  target?: string;
-  budget?: Partial<Budget>;
-}
 
 /** What other code (and the extension-host tests) can see of the agent. */
 export interface AgentApi {
@@ -79,7 +74,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     private readonly dashboard: Dashboard,
   ) {
     this.live = new LiveEdits(log);
-    this.transcript = new TranscriptPanel(context, {
+    this.transcript = new TranscriptPanel(context, log, {
       taskDir: () => this.workspace.current()?.taskDir,
       running: () => this.running,
       pendingTurn: () => this.live.pendingTurn(),
@@ -89,15 +84,14 @@ class AgentController implements AgentApi, vscode.Disposable {
     this.status.name = 'Speedrun Agent';
     this.status.command = 'speedrun.showTranscript';
     runs.preRunCheck = (taskDir) => this.checkBeforeRun(taskDir);
-    const reg = (id: string, fn: (...args: any[]) => unknown) => this.disposables.push(vscode.commands.registerCommand(id, fn));
-    reg('speedrun.startAgent', (arg?: StartAgentArgs) => this.startCommand(arg));
-    reg('speedrun.stopAgent', () => this.stop());
-    reg('speedrun.acceptTurn', async () => (await this.live.acceptPending()) || void vscode.window.showInformationMessage('No agent turn is waiting for review.'));
-    reg('speedrun.rejectTurn', async () => (await this.live.rejectPending()) || void vscode.window.showInformationMessage('No agent turn is waiting for review.'));
-    reg('speedrun.showTranscript', () => this.transcript.show(false));
-    reg('speedrun.restoreCheckpoint', (arg?: number | { n: number }) => this.restoreCheckpoint(typeof arg === 'number' ? arg : arg?.n));
-    reg('speedrun.setApiKey', (key?: string) => this.setApiKey(key));
     this.disposables.push(
+      registerCommand('speedrun.startAgent', (arg) => this.startCommand(arg)),
+      registerCommand('speedrun.stopAgent', () => this.stop()),
+      registerCommand('speedrun.acceptTurn', async () => (await this.live.acceptPending()) || void vscode.window.showInformationMessage('No agent turn is waiting for review.')),
+      registerCommand('speedrun.rejectTurn', async () => (await this.live.rejectPending()) || void vscode.window.showInformationMessage('No agent turn is waiting for review.')),
+      registerCommand('speedrun.showTranscript', () => this.transcript.show(false)),
+      registerCommand('speedrun.restoreCheckpoint', (arg) => this.restoreCheckpoint(typeof arg === 'number' ? arg : arg?.n)),
+      registerCommand('speedrun.setApiKey', (key) => this.setApiKey(key)),
       this.live,
       this.transcript,
       this.status,
@@ -167,7 +161,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     if (e.type === 'session') this.running = true;
     if (e.type === 'end') this.running = false;
     if (e.type !== 'delta') {
-      void vscode.commands.executeCommand('setContext', 'speedrun.agent.running', this.running);
+      setContext('speedrun.agent.running', this.running);
       if (this.running) {
         const turn = 'turn' in e && e.turn ? ` · turn ${e.turn}` : '';
         this.status.text = `$(sparkle~spin) Agent${turn}`;
@@ -240,7 +234,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     const ctx = this.workspace.current();
     if (!ctx) {
       const a = await vscode.window.showWarningMessage('Open a task first.', 'Open Task…');
-      if (a) void vscode.commands.executeCommand('speedrun.openTask');
+      if (a) void executeCommand('speedrun.openTask');
       return undefined;
     }
     if (this.running) {
@@ -334,7 +328,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     const { targets } = parseTargets(vscode.workspace.getConfiguration('speedrun').get('targets'));
     if (!targets.length) {
       const a = await vscode.window.showWarningMessage('The agent needs a run target; none is configured.', 'Configure Targets');
-      if (a) void vscode.commands.executeCommand('speedrun.configureTargets');
+      if (a) void executeCommand('speedrun.configureTargets');
       return undefined;
     }
     if (targets.length === 1) return targets[0].name;
@@ -460,7 +454,7 @@ class AgentController implements AgentApi, vscode.Disposable {
 
   // ---- transcript actions ----
 
-  private async onTranscriptMessage(m: FromTranscript): Promise<void> {
+  private async onTranscriptMessage(m: TranscriptMessage): Promise<void> {
     const ctx = this.workspace.current();
     switch (m.type) {
       case 'accept':

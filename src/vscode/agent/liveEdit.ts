@@ -9,6 +9,7 @@ import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, TextDocumentEd
 import { checkpointScript } from '../../core/agent/checkpoints';
 import { TurnRegions } from '../../core/agent/regions';
 import { decodeEditLabel } from '../../shared/agentProtocol';
+import { setContext } from '../register';
 
 export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
 const FRAME_MS = 100;
@@ -260,7 +261,7 @@ export class LiveEdits implements vscode.Disposable {
     const line = first && doc ? doc.positionAt(first.start).line : 0;
     return new Promise((resolve) => {
       this.pending = { turn, uri: t.uri, line, resolve };
-      void vscode.commands.executeCommand('setContext', 'speedrun.agent.turnPending', true);
+      setContext('speedrun.agent.turnPending', true);
       this.status.text = `$(sparkle) Agent turn ${turn}: $(check) Accept · $(discard) Reject`;
       this.status.tooltip = `${summary}\n\nAccept to run the change; reject to undo it.`;
       this.status.command = 'speedrun.acceptTurn';
@@ -288,7 +289,7 @@ export class LiveEdits implements vscode.Disposable {
   private settle(d: 'accept' | 'reject') {
     const p = this.pending;
     this.pending = undefined;
-    void vscode.commands.executeCommand('setContext', 'speedrun.agent.turnPending', false);
+    setContext('speedrun.agent.turnPending', false);
     this.status.hide();
     this.changed.fire();
     p?.resolve(d);

@@ -25,21 +25,14 @@ import {
   type OpenTaskResult,
   type TaskReport,
 } from '../../core/benchmark';
+import type { OpenTaskArgs } from '../commands';
+import { commandLink, executeCommand, registerCommand, setContext } from '../register';
 import type { TaskContext, Workspace } from '../services';
 import { CalibrationStore, type CalibratedRecord, type CalibrationData } from '../../core/stats/calibration';
 
 const BENCHMARK_REPO = 'https://github.com/facebookresearch/llm-speedrunner';
 const HINT_SCHEME = 'speedrun-hint';
 const HINT_NAME = /^level_\d_[A-Za-z0-9_-]+\.txt$/;
-
-/** Arguments the commands accept when invoked programmatically (tests, other areas, links). */
-export interface OpenTaskArgs {
-  taskId: number;
-  dest?: string;
-  force?: boolean;
-  /** false: write the workspace but do not switch the window to it. */
-  openFolder?: boolean;
-}
 
 type TaskNode = { kind: 'task'; report: TaskReport };
 type HintNode = { kind: 'hint'; hint: HintFile } | { kind: 'hidden-ground-truth' } | { kind: 'info'; text: string };
@@ -66,7 +59,6 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const reg = (id: string, fn: (...a: any[]) => unknown) => this.disposables.push(vscode.commands.registerCommand(id, fn));
     const tasksView = vscode.window.createTreeView('speedrun.tasks', { treeDataProvider: this.tasksTree, showCollapseAll: false });
     const hintsView = vscode.window.createTreeView('speedrun.hints', { treeDataProvider: this.hintsTree });
     this.tasksTree.view = tasksView;
@@ -85,13 +77,15 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     watcher.onDidDelete(() => this.refresh());
     this.disposables.push(watcher);
 
-    reg('speedrun.locateBenchmark', (arg?: string | vscode.Uri) => this.locate(arg));
-    reg('speedrun.cloneBenchmark', () => this.cloneBenchmark());
-    reg('speedrun.openTask', (arg?: number | OpenTaskArgs | TaskNode) => this.openTaskCommand(arg));
-    reg('speedrun.showTaskBrief', () => this.showBrief());
-    reg('speedrun.refreshTasks', () => this.refresh());
-    reg('speedrun.openHint', (arg?: HintNode | { path: string } | { level: number } | number) => this.openHint(arg));
-    reg('speedrun.revealGroundTruth', (arg?: { confirmed?: boolean }) => this.revealGroundTruth(arg?.confirmed === true));
+    this.disposables.push(
+      registerCommand('speedrun.locateBenchmark', (arg) => this.locate(arg)),
+      registerCommand('speedrun.cloneBenchmark', () => this.cloneBenchmark()),
+      registerCommand('speedrun.openTask', (arg) => this.openTaskCommand(arg)),
+      registerCommand('speedrun.showTaskBrief', () => this.showBrief()),
+      registerCommand('speedrun.refreshTasks', () => this.refresh()),
+      registerCommand('speedrun.openHint', (arg) => this.openHint(arg)),
+      registerCommand('speedrun.revealGroundTruth', (arg) => this.revealGroundTruth(arg?.confirmed === true)),
+    );
 
     this.refresh();
     if (this.ctx) void this.showScript(this.ctx, false);
@@ -153,8 +147,8 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
       this.log.info(`Benchmark ${this.clone.root}: ${this.clone.completeTasks}/${this.clone.tasks.length} tasks complete`);
       for (const w of this.clone.warnings) this.log.warn(w);
     }
-    void vscode.commands.executeCommand('setContext', 'speedrun.benchmarkReady', !!this.clone);
-    void vscode.commands.executeCommand('setContext', 'speedrun.taskOpen', !!this.ctx);
+    setContext('speedrun.benchmarkReady', !!this.clone);
+    setContext('speedrun.taskOpen', !!this.ctx);
     this.tasksTree.changed();
     this.hintsTree.changed();
     this.changed.fire(this.ctx);
@@ -211,7 +205,7 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
         return undefined;
       } else {
         const choice = await vscode.window.showErrorMessage(e.message, 'Clone Benchmark…');
-        if (choice) void vscode.commands.executeCommand('speedrun.cloneBenchmark');
+        if (choice) void executeCommand('speedrun.cloneBenchmark');
         return undefined;
       }
     }
@@ -298,9 +292,8 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     return choice === 'Use This Folder' ? dir : undefined;
   }
 
-  private async openTaskCommand(arg?: number | OpenTaskArgs | TaskNode): Promise<OpenTaskResult | undefined> {
-    const opts: Partial<OpenTaskArgs> =
-      typeof arg === 'number' ? { taskId: arg } : arg && 'kind' in arg ? { taskId: arg.report.id } : { ...(arg ?? {}) };
+  private async openTaskCommand(arg?: number | OpenTaskArgs): Promise<OpenTaskResult | undefined> {
+    const opts: Partial<OpenTaskArgs> = typeof arg === 'number' ? { taskId: arg } : { ...(arg ?? {}) };
     const taskId = opts.taskId ?? (await this.pickTask());
     if (taskId === undefined) return undefined;
     const bench = this.clone?.root ?? this.ctx?.task.benchmarkPath;
@@ -360,13 +353,9 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     }
   }
 
-  private async openHint(arg?: HintNode | { path: string } | { level: number } | number): Promise<vscode.TextEditor | undefined> {
+  private async openHint(arg?: number | { level: number } | { path: string }): Promise<vscode.TextEditor | undefined> {
     let hint: HintFile | undefined;
-    if (arg && typeof arg === 'object' && 'kind' in arg) {
-      if (arg.kind === 'hidden-ground-truth') return this.revealGroundTruth(false);
-      if (arg.kind !== 'hint') return undefined;
-      hint = arg.hint;
-    } else if (arg && typeof arg === 'object' && 'path' in arg) {
+    if (arg && typeof arg === 'object' && 'path' in arg) {
       hint = this.currentHints().find((h) => h.path === arg.path);
     } else {
       const level = typeof arg === 'number' ? arg : arg?.level;
@@ -481,7 +470,7 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
           ? new vscode.ThemeIcon('target')
           : new vscode.ThemeIcon('pass');
     item.contextValue = t.complete ? 'task' : 'task-incomplete';
-    item.command = { command: 'speedrun.openTask', title: 'Open Task', arguments: [t.id] };
+    item.command = commandLink('speedrun.openTask', 'Open Task', t.id);
     const rec = getRecord(t.fromRecord);
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Task ${t.id}**: start from record ${t.fromRecord}, reach record ${t.toRecord}'s time with val loss ≤ 3.28.\n\n`);
@@ -528,7 +517,7 @@ class HintsTree implements vscode.TreeDataProvider<HintNode> {
       const item = new vscode.TreeItem('Level 0 · ground-truth diff (hidden)');
       item.iconPath = new vscode.ThemeIcon('eye-closed');
       item.tooltip = 'The exact change to the next record. Revealing it asks for confirmation.';
-      item.command = { command: 'speedrun.revealGroundTruth', title: 'Reveal Ground-Truth Diff' };
+      item.command = commandLink('speedrun.revealGroundTruth', 'Reveal Ground-Truth Diff');
       return item;
     }
     const h = node.hint;
@@ -538,7 +527,7 @@ class HintsTree implements vscode.TreeDataProvider<HintNode> {
     item.tooltip = h.path;
     item.iconPath = new vscode.ThemeIcon(h.level === 0 ? 'eye' : h.level === 9 ? 'book' : 'lightbulb');
     item.contextValue = h.level === 0 ? 'hint-ground-truth' : 'hint';
-    item.command = { command: 'speedrun.openHint', title: 'Open Hint', arguments: [node] };
+    item.command = commandLink('speedrun.openHint', 'Open Hint', { path: h.path });
     return item;
   }
 }

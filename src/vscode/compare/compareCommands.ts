@@ -14,6 +14,8 @@ import {
   runScriptPath,
 } from '../../core/compare';
 import { scriptPath as recordScriptPath } from '../../core/benchmark/catalog';
+import { runIdOf, type CommandArgs } from '../commands';
+import { executeCommand, registerCommand, setContext } from '../register';
 import type { Runs, TaskContext, Workspace } from '../services';
 
 export const REF_SCHEME = 'speedrun-ref';
@@ -109,14 +111,6 @@ class RefFileSystem implements vscode.FileSystemProvider {
   }
 }
 
-/** A run id from whatever a caller passes: an id, a RunMeta, or a Runs-view tree item. */
-function runIdOf(x: unknown): string | undefined {
-  if (typeof x === 'string') return isRunId(x) ? x : undefined;
-  if (!x || typeof x !== 'object') return undefined;
-  const o = x as { runId?: unknown; meta?: unknown; run?: unknown; id?: unknown };
-  return runIdOf(o.runId) ?? runIdOf(o.meta) ?? runIdOf(o.run) ?? runIdOf(o.id);
-}
-
 interface Side {
   uri: vscode.Uri;
   label: string;
@@ -133,7 +127,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
     const ctx = workspace.current();
     if (!ctx) {
       void vscode.window.showErrorMessage('Open a task first: comparisons need its records.', 'Open Task…').then((c) => {
-        if (c) void vscode.commands.executeCommand('speedrun.openTask');
+        if (c) void executeCommand('speedrun.openTask');
       });
     }
     return ctx;
@@ -145,7 +139,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
     const file = recordScriptPath(benchmark, record);
     if (!fs.existsSync(file)) {
       void vscode.window.showErrorMessage(`Record ${record}'s script is not in the benchmark clone (${file}).`, 'Locate Benchmark…').then((c) => {
-        if (c) void vscode.commands.executeCommand('speedrun.locateBenchmark');
+        if (c) void executeCommand('speedrun.locateBenchmark');
       });
       return undefined;
     }
@@ -238,7 +232,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
     return side && { side, left: pick!.left };
   };
 
-  const compareRuns = async (...args: unknown[]) => {
+  const compareRuns = async (...args: CommandArgs['speedrun.compareRuns']) => {
     const ctx = requireTask();
     if (!ctx) return;
     // From the Runs view: (clicked item, selected items); from code: (idA, idB); from the dashboard: (id).
@@ -270,7 +264,7 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
     if (other) await (other.left ? openDiff(other.side, first) : openDiff(first, other.side));
   };
 
-  const exportPatch = async (arg?: unknown) => {
+  const exportPatch = async (...[arg]: CommandArgs['speedrun.exportPatch']) => {
     const ctx = requireTask();
     if (!ctx) return;
     // exportPatch(path) or exportPatch({ runId?, target? }) from code and tests; a RunMeta from the Runs view.
@@ -314,17 +308,17 @@ export function registerCompare(context: vscode.ExtensionContext, log: vscode.Lo
   const updateContext = () => {
     const ctx = workspace.current();
     const ready = !!ctx && fs.existsSync(recordScriptPath(benchmarkOf(ctx), ctx.task.toRecord));
-    void vscode.commands.executeCommand('setContext', 'speedrun.compare.ready', ready);
-    void vscode.commands.executeCommand('setContext', 'speedrun.compare.scripts', ctx ? [vscode.Uri.file(ctx.scriptPath).path] : []);
+    setContext('speedrun.compare.ready', ready);
+    setContext('speedrun.compare.scripts', ctx ? [vscode.Uri.file(ctx.scriptPath).path] : []);
     lenses.refresh();
   };
 
   const lenses = new ChangeLenses(workspace, benchmarkOf);
   context.subscriptions.push(
-    vscode.commands.registerCommand('speedrun.compareWithReference', compareWithReference),
-    vscode.commands.registerCommand('speedrun.showMyChanges', showMyChanges),
-    vscode.commands.registerCommand('speedrun.compareRuns', compareRuns),
-    vscode.commands.registerCommand('speedrun.exportPatch', exportPatch),
+    registerCommand('speedrun.compareWithReference', compareWithReference),
+    registerCommand('speedrun.showMyChanges', showMyChanges),
+    registerCommand('speedrun.compareRuns', compareRuns),
+    registerCommand('speedrun.exportPatch', exportPatch),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/train_gpt2.py' }, lenses),
     workspace.onDidChange(updateContext),
     lenses,

@@ -1,27 +1,28 @@
 // The dashboard panel: one webview (webview-ui/ bundled into media/dashboard.js) showing one run of the open task.
 // The host owns the data: it replays a run's stored console.log, follows live RunEvents, and posts batched
-// updates after the webview's `ready`. The webview is untrusted input: every message is checked by
-// isWebviewMessage, file paths never come from it, and its CSP allows only our nonce'd script.
+// updates after the webview's `ready` (see ../webviewHost.ts). The webview is untrusted input: every message is
+// parsed with its zod schema, file paths never come from it, and its CSP allows only our nonce'd script.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { TARGET_VAL_LOSS } from '../../core/benchmark/types';
 import { compareTask, toCoverage } from '../../core/compare';
-import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, toValWire } from '../../core/dashboard/model';
+import { curve, headerFor, resultFor, runRow, RunSeries, taskInfo, toTrainWire, toValWire } from './model';
 import { parseLogText } from '../../core/logs/parser';
 import { loadReferenceCurve } from '../../core/logs/reference';
 import type { ValPoint } from '../../core/logs/types';
-import { CONSOLE, isRunId, SCRIPT, sha256 } from '../../core/runs/store';
+import { CONSOLE, SCRIPT, sha256 } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
-import { dashboardHtml, makeNonce } from '../../shared/dashboardHtml';
-import {
-  finiteOrNull, isWebviewMessage, type Coverage, type Curve, type ExportFormat, type HostMessage, type ResultCard, type WebviewMessage,
-} from '../../shared/protocol';
+import { DASHBOARD_PAGE } from '../../shared/dashboardHtml';
+import { finiteOrNull, type Coverage, type Curve, type HostMessage, type ResultCard } from '../../shared/protocol';
 import { fsrBoth } from '../../core/stats/calibration';
 import { repeatCard } from '../../core/stats/card';
 import { groupOfRun, summarizeGroup } from '../../core/stats/repeat';
+import { dashboardMessage, type DashboardMessage, type ExportFormat } from '../../shared/webviewMessages';
+import { runIdOf } from '../commands';
+import { executeCommand, registerCommand } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
+import { WebviewHost } from '../webviewHost';
 
 export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
 /** Live updates are batched: one message per interval instead of one per log line. */
@@ -38,38 +39,19 @@ interface Shown {
   coverage?: Coverage | null;
 }
 
-interface PendingExport {
-  target: string;
-  resolve(path: string): void;
-  reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-/** A run id from a command argument: an id, or a Runs view item / meta carrying one. */
-function runIdOf(x: unknown): string | undefined {
-  if (typeof x === 'string') return isRunId(x) ? x : undefined;
-  if (!x || typeof x !== 'object') return undefined;
-  const o = x as { runId?: unknown; meta?: unknown; run?: unknown; id?: unknown };
-  return runIdOf(o.runId) ?? runIdOf(o.meta) ?? runIdOf(o.run) ?? runIdOf(o.id);
-}
-
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
 
 export class DashboardController implements Dashboard, vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
+  private readonly host: WebviewHost<HostMessage, DashboardMessage>;
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
   private shown: Shown | undefined;
   /** Opened without a run id: show the newest run of the task as runs start. */
   private follow = true;
   private overlayIds: string[] = [];
   private readonly recordCurves = new Map<string, Promise<Curve[]>>();
   private readonly runVal = new Map<string, { size: number; val: ValPoint[] }>();
-  private readonly exports = new Map<string, PendingExport>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private dirty = { header: false, result: false, runs: false };
-  private readonly media: vscode.Uri;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -77,22 +59,23 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     private readonly runs: Runs,
     private readonly workspace: Workspace,
   ) {
-    this.media = vscode.Uri.joinPath(context.extensionUri, 'media');
+    this.host = new WebviewHost(context, { viewType: DASHBOARD_VIEW_TYPE, ...DASHBOARD_PAGE, script: 'dashboard.js', style: 'dashboard.css', schema: dashboardMessage }, {
+      onReady: () => this.sendInit(),
+      onMessage: (m) => this.onMessage(m),
+      onRevive: (state) => {
+        const runId = runIdOf(state);
+        this.follow = !runId;
+        this.select(runId);
+      },
+      onClose: () => (this.shown = undefined),
+    }, log);
     this.disposables.push(
-      vscode.commands.registerCommand('speedrun.openDashboard', (arg?: unknown) => this.show(runIdOf(arg))),
-      vscode.commands.registerCommand('speedrun.exportDashboard', (format?: unknown, target?: unknown) =>
-        this.exportCommand(format, target)),
-      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
-          const runId = runIdOf(state);
-          this.attach(panel);
-          this.follow = !runId;
-          this.select(runId);
-        },
-      }),
+      this.host,
+      registerCommand('speedrun.openDashboard', (run) => this.show(runIdOf(run))),
+      registerCommand('speedrun.exportDashboard', (format, target) => this.exportCommand(format, target)),
       runs.onDidEvent((e) => this.onRunEvent(e)),
       workspace.onDidChange(() => {
-        if (this.panel && this.shown?.ctx.taskDir !== workspace.current()?.taskDir) {
+        if (this.host.isOpen && this.shown?.ctx.taskDir !== workspace.current()?.taskDir) {
           this.follow = true;
           this.select(undefined);
         }
@@ -111,12 +94,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       void vscode.window.showInformationMessage('Open a task first: the dashboard shows the runs of the open task.');
       return;
     }
-    if (this.panel) {
-      this.panel.reveal(undefined, true);
-    } else {
-      this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Speedrun Dashboard',
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {}));
-    }
+    this.host.show(true);
     this.follow = !runId;
     this.select(runId);
   }
@@ -124,58 +102,6 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   /** The run the panel shows, if any (for tests and other areas). */
   get shownRunId(): string | undefined {
     return this.shown?.meta.runId;
-  }
-
-  // ---- panel ------------------------------------------------------------------------------------------
-
-  private attach(panel: vscode.WebviewPanel): void {
-    this.detach();
-    this.panel = panel;
-    this.ready = false;
-    panel.iconPath = vscode.Uri.joinPath(this.media, 'speedrun.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [this.media] };
-    const webview = panel.webview;
-    webview.html = dashboardHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'dashboard.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'dashboard.css')).toString(),
-    });
-    this.panelDisposables.push(
-      webview.onDidReceiveMessage((m: unknown) => {
-        if (!isWebviewMessage(m)) {
-          this.log.warn('dashboard: ignored a malformed message from the webview');
-          return;
-        }
-        void this.onMessage(m).catch((e) => this.log.error(`dashboard: ${(e as Error).message}`));
-      }),
-      // Without retainContextWhenHidden a hidden webview is discarded; it posts `ready` again when shown.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.onDidDispose(() => {
-        if (this.panel === panel) this.detach(false);
-      }),
-    );
-  }
-
-  private detach(dispose = true): void {
-    const panel = this.panel;
-    this.panel = undefined;
-    this.ready = false;
-    this.shown = undefined;
-    for (const d of this.panelDisposables) d.dispose();
-    this.panelDisposables = [];
-    for (const [id, p] of this.exports) {
-      clearTimeout(p.timer);
-      p.reject(new Error('the dashboard was closed'));
-      this.exports.delete(id);
-    }
-    if (dispose) panel?.dispose();
-  }
-
-  private post(m: HostMessage): void {
-    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
   }
 
   // ---- which run ----------------------------------------------------------------------------------------
@@ -197,7 +123,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     if (!ctx || !meta) {
       if (runId) this.log.warn(`dashboard: run ${runId} not found in the open task`);
       this.shown = undefined;
-      if (this.panel) this.panel.title = 'Speedrun Dashboard';
+      this.host.setTitle(DASHBOARD_PAGE.title);
       return;
     }
     this.shown = {
@@ -207,7 +133,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       stateSince: Date.parse(meta.startedAt ?? meta.createdAt) || null,
     };
     this.overlayIds = this.overlayIds.filter((o) => o !== meta.runId);
-    if (this.panel) this.panel.title = `Dashboard · ${meta.runId}`;
+    this.host.setTitle(`Dashboard · ${meta.runId}`);
     void this.sendInit();
   }
 
@@ -229,12 +155,12 @@ export class DashboardController implements Dashboard, vscode.Disposable {
 
   private async sendInit(): Promise<void> {
     const s = this.shown;
-    if (!s || !this.ready) return;
+    if (!s || !this.host.isReady) return;
     const curves = await this.recordCurvesFor(s.ctx);
-    if (s !== this.shown || !this.ready) return;
+    if (s !== this.shown || !this.host.isReady) return;
     s.series.takePending(); // everything goes in the init
     this.dirty = { header: false, result: false, runs: false };
-    this.post({
+    this.host.post({
       type: 'init',
       task: taskInfo(s.ctx.task),
       header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince),
@@ -245,7 +171,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       runs: this.rows(s.ctx),
       result: this.resultOf(s),
     });
-    if (this.overlayIds.length) this.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
+    if (this.overlayIds.length) this.host.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
   }
 
   private rows(ctx: TaskContext) {
@@ -322,7 +248,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   // ---- live events ----------------------------------------------------------------------------------------
 
   private onRunEvent(e: RunEvent): void {
-    if (!this.panel) return;
+    if (!this.host.isOpen) return;
     const s = this.shown;
     if (e.type === 'state' || e.type === 'ended') this.dirty.runs = true;
     if (s && e.runId === s.meta.runId) {
@@ -353,24 +279,20 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   private flush(): void {
     this.flushTimer = undefined;
     const s = this.shown;
-    if (!s || !this.ready) return; // the next `ready` sends a full init
+    if (!s || !this.host.isReady) return; // the next `ready` sends a full init
     const { train, val } = s.series.takePending();
-    if (train.length || val.length) this.post({ type: 'append', runId: s.meta.runId, train, val });
-    if (this.dirty.header) this.post({ type: 'header', header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince) });
-    if (this.dirty.result) this.post({ type: 'result', result: this.resultOf(s) });
-    if (this.dirty.runs) this.post({ type: 'runs', runs: this.rows(s.ctx) });
+    if (train.length || val.length) this.host.post({ type: 'append', runId: s.meta.runId, train, val });
+    if (this.dirty.header) this.host.post({ type: 'header', header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince) });
+    if (this.dirty.result) this.host.post({ type: 'result', result: this.resultOf(s) });
+    if (this.dirty.runs) this.host.post({ type: 'runs', runs: this.rows(s.ctx) });
     this.dirty = { header: false, result: false, runs: false };
   }
 
   // ---- messages from the webview ------------------------------------------------------------------------------
 
-  private async onMessage(m: WebviewMessage): Promise<void> {
+  private async onMessage(m: DashboardMessage): Promise<void> {
     const s = this.shown;
     switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        await this.sendInit();
-        return;
       case 'openLine':
         if (s) await this.openScriptLine(s, m.line);
         return;
@@ -379,26 +301,14 @@ export class DashboardController implements Dashboard, vscode.Disposable {
         this.select(m.runId);
         return;
       case 'compareRuns':
-        if (s) await vscode.commands.executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);
+        if (s) await executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);
         return;
       case 'setOverlays':
         this.overlayIds = m.runIds.filter((id) => id !== s?.meta.runId).slice(0, MAX_OVERLAYS);
-        if (s) this.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
+        if (s) this.host.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
         return;
       case 'exportData': {
-        if (m.requestId !== undefined) {
-          const p = this.exports.get(m.requestId);
-          if (!p) return;
-          this.exports.delete(m.requestId);
-          clearTimeout(p.timer);
-          try {
-            writeExport(p.target, m.format, m.data);
-            p.resolve(p.target);
-          } catch (e) {
-            p.reject(e as Error);
-          }
-          return;
-        }
+        if (m.requestId !== undefined) return; // an answer that came too late
         const target = await this.askExportPath(m.format);
         if (!target) return;
         writeExport(target, m.format, m.data);
@@ -445,7 +355,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
    * Without a path it asks where to save. Resolves with the path written.
    */
   private async exportCommand(format?: unknown, target?: unknown): Promise<string | undefined> {
-    if (!this.panel || !this.shown) {
+    if (!this.host.isOpen || !this.shown) {
       void vscode.window.showInformationMessage('Open the dashboard on a run first.');
       return undefined;
     }
@@ -456,30 +366,13 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     if (!fmt) return undefined;
     const file = typeof target === 'string' && target ? path.resolve(target) : await this.askExportPath(fmt);
     if (!file) return undefined;
-    if (!this.ready) this.panel.reveal(undefined, true);
-    await this.whenReady();
-    const requestId = randomBytes(8).toString('hex');
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.exports.delete(requestId);
-        reject(new Error('the dashboard did not answer the export request'));
-      }, EXPORT_TIMEOUT_MS);
-      this.exports.set(requestId, { target: file, resolve, reject, timer });
-      this.post({ type: 'requestExport', requestId, format: fmt! });
-    });
-  }
-
-  private async whenReady(): Promise<void> {
-    const deadline = Date.now() + EXPORT_TIMEOUT_MS;
-    while (!this.ready) {
-      if (!this.panel || Date.now() > deadline) throw new Error('the dashboard is not open');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const answer = await this.host.request((requestId) => ({ type: 'requestExport', requestId, format: fmt }), 'exportData', EXPORT_TIMEOUT_MS);
+    writeExport(file, answer.format, answer.data);
+    return file;
   }
 
   dispose(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.detach();
     for (const d of this.disposables) d.dispose();
   }
 }

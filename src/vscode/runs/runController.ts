@@ -8,21 +8,15 @@ import { connectTarget } from '../../core/remote/connect';
 import type { HostKeyPrompt } from '../../core/remote/ssh';
 import { EXAMPLE_TARGETS, parseTargets, type Target } from '../../core/remote/targets';
 import { RunManager } from '../../core/runs/manager';
-import { CONSOLE, isRunId, RunStore } from '../../core/runs/store';
+import { CONSOLE, RunStore } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../../core/runs/types';
+import { runIdOf, type RunRef } from '../commands';
+import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Runs, Workspace } from '../services';
 
 const ACTIVE: RunState[] = ['connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating'];
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
 const LAST_TARGET = 'speedrun.lastTarget';
-
-/** A run id from a command argument: an id, a RunMeta (Runs view item), or something carrying one. */
-function runIdOf(x: unknown): string | undefined {
-  if (typeof x === 'string') return isRunId(x) ? x : undefined;
-  if (!x || typeof x !== 'object') return undefined;
-  const o = x as { runId?: unknown; meta?: unknown };
-  return runIdOf(o.runId) ?? runIdOf(o.meta);
-}
 
 function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -85,7 +79,7 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     item.id = m.runId;
     // run.queued | run.active | run.ended: menus key off these.
     item.contextValue = m.state === 'queued' ? 'run.queued' : isTerminal(m) ? 'run.ended' : 'run.active';
-    item.command = { command: 'speedrun.showRunOutput', title: 'Show Run Output', arguments: [m] };
+    item.command = commandLink('speedrun.showRunOutput', 'Show Run Output', m.runId);
     return item;
   }
 }
@@ -155,11 +149,11 @@ export class RunController implements Runs, vscode.Disposable {
       this.status,
       { dispose: () => this.manager.dispose() },
       vscode.window.createTreeView('speedrun.runs', { treeDataProvider: this.tree, canSelectMany: true }),
-      vscode.commands.registerCommand('speedrun.run', (arg?: unknown) => this.runCommand(arg)),
-      vscode.commands.registerCommand('speedrun.cancelRun', (arg?: unknown) => this.cancelCommand(arg)),
-      vscode.commands.registerCommand('speedrun.removeQueuedRun', (arg?: unknown) => this.removeCommand(arg)),
-      vscode.commands.registerCommand('speedrun.showRunOutput', (arg?: unknown) => this.showOutput(arg)),
-      vscode.commands.registerCommand('speedrun.configureTargets', () => this.configureTargets()),
+      registerCommand('speedrun.run', (target) => this.runCommand(target)),
+      registerCommand('speedrun.cancelRun', (run) => this.cancelCommand(run)),
+      registerCommand('speedrun.removeQueuedRun', (run) => this.removeCommand(run)),
+      registerCommand('speedrun.showRunOutput', (run) => this.showOutput(run)),
+      registerCommand('speedrun.configureTargets', () => this.configureTargets()),
       workspace.onDidChange(() => this.onWorkspace()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.onWorkspace()),
     );
@@ -250,7 +244,7 @@ export class RunController implements Runs, vscode.Disposable {
     const icon = m.state === 'training' || m.state === 'validating' ? '$(pulse)' : '$(sync~spin)';
     this.status.text = `${icon} ${parts.join(' · ')}${m.simulated ? ' (sim)' : ''}`;
     this.status.tooltip = `Speedrun run ${m.runId} on ${m.target}: ${m.state}. Click for its output.`;
-    this.status.command = { command: 'speedrun.showRunOutput', title: 'Show Run Output', arguments: [m.runId] };
+    this.status.command = commandLink('speedrun.showRunOutput', 'Show Run Output', m.runId);
     this.status.show();
   }
 
@@ -262,7 +256,7 @@ export class RunController implements Runs, vscode.Disposable {
         ? `Run ${m.runId} finished: val_loss ${f.val_loss} in ${(f.train_time / 1000).toFixed(1)} s${f.is_valid ? '' : ' (not valid: above 3.28)'}.`
         : `Run ${m.runId} finished.`;
       const a = await vscode.window.showInformationMessage(msg, 'Open Dashboard');
-      if (a) void vscode.commands.executeCommand('speedrun.openDashboard', m.runId);
+      if (a) void executeCommand('speedrun.openDashboard', m.runId);
     } else if (m.state !== 'cancelled') {
       const why = m.failure?.message ?? m.error?.message ?? (m.exitCode != null ? `exit code ${m.exitCode}` : '');
       const a = await vscode.window.showErrorMessage(`Run ${m.runId} ${m.state}${why ? `: ${why}` : ''}`, 'Show Output');
@@ -405,7 +399,7 @@ export class RunController implements Runs, vscode.Disposable {
     return (await vscode.window.showQuickPick(items, { title: 'Run on which target?', placeHolder: 'Target' }))?.label;
   }
 
-  private async runCommand(arg?: unknown) {
+  private async runCommand(target?: string) {
     if (!vscode.workspace.isTrusted) {
       const a = await vscode.window.showWarningMessage('Runs execute code on your machines, so they need a trusted workspace.', 'Manage Workspace Trust');
       if (a) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -414,11 +408,11 @@ export class RunController implements Runs, vscode.Disposable {
     const ctx = this.workspace.current();
     if (!ctx) {
       const a = await vscode.window.showWarningMessage('Open a task first.', 'Open Task…');
-      if (a) await vscode.commands.executeCommand('speedrun.openTask');
+      if (a) await executeCommand('speedrun.openTask');
       return;
     }
     try {
-      const meta = await this.start({ taskDir: ctx.taskDir, target: typeof arg === 'string' ? arg : undefined });
+      const meta = await this.start({ taskDir: ctx.taskDir, target: typeof target === 'string' ? target : undefined });
       if (meta) this.log.info(`run ${meta.runId} queued on ${meta.target}`);
     } catch (e) {
       void vscode.window.showErrorMessage((e as Error).message);
@@ -430,7 +424,7 @@ export class RunController implements Runs, vscode.Disposable {
     return ctx ? this.manager.activeRuns(ctx.taskDir).reverse().find((m) => ACTIVE.includes(m.state))?.runId : undefined;
   }
 
-  private async pickRun(arg: unknown, filter: (m: RunMeta) => boolean, title: string): Promise<string | undefined> {
+  private async pickRun(arg: RunRef | undefined, filter: (m: RunMeta) => boolean, title: string): Promise<string | undefined> {
     const id = runIdOf(arg);
     if (id) return id;
     const ctx = this.workspace.current();
@@ -443,7 +437,7 @@ export class RunController implements Runs, vscode.Disposable {
     return pick?.label;
   }
 
-  private async cancelCommand(arg?: unknown) {
+  private async cancelCommand(arg?: RunRef) {
     const id = await this.pickRun(arg, (m) => !isTerminal(m), 'Cancel which run?');
     if (!id) return;
     try {
@@ -453,7 +447,7 @@ export class RunController implements Runs, vscode.Disposable {
     }
   }
 
-  private async removeCommand(arg?: unknown) {
+  private async removeCommand(arg?: RunRef) {
     const id = await this.pickRun(arg, (m) => m.state === 'queued', 'Remove which queued run?');
     if (!id) return;
     try {
@@ -464,7 +458,7 @@ export class RunController implements Runs, vscode.Disposable {
     }
   }
 
-  private async showOutput(arg?: unknown) {
+  private async showOutput(arg?: RunRef) {
     const id = runIdOf(arg) ?? this.activeRunId() ?? (await this.pickRun(undefined, () => true, 'Show the output of which run?'));
     if (!id) return;
     let c = this.channels.get(id);
@@ -488,6 +482,7 @@ export class RunController implements Runs, vscode.Disposable {
   private async configureTargets() {
     const example = {
       '// speedrun.targets': 'Paste into your user settings.json; ssh hosts may be ~/.ssh/config aliases (ProxyJump, IdentityFile and the agent are honoured).',
+      '// ssh config': 'Hosts are resolved with `ssh -G`, exactly as `ssh` does: Match exec commands in your ssh config run, as they do when you type `ssh HOST`.',
       'speedrun.targets': EXAMPLE_TARGETS,
     };
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: JSON.stringify(example, null, 2) + '\n' });

@@ -1,12 +1,13 @@
 // What the dashboard shows for one run, computed in the extension host from run metadata and parser events:
 // the point series (stored history + live events, without duplicates), the header, the results card and the
-// runs table rows. Pure: no VS Code, no file system, so unit tests cover it on Node.
-import { fsrForRun } from '../benchmark/fsr';
-import type { TaskFile } from '../benchmark/types';
-import { TARGET_VAL_LOSS } from '../benchmark/types';
-import { projectedTrainTimeMs, recentStepMs } from '../logs/progress';
-import type { FinalResult, LogEvent, ParsedLog, Phase, RunError, TrainStep, ValPoint } from '../logs/types';
-import { TERMINAL_STATES, type RunMeta, type RunState } from '../runs/types';
+// runs table rows. Pure: no VS Code, no file system, so unit tests cover it on Node. It lives with the
+// dashboard face, not in core, because it speaks the webview protocol (src/shared/protocol.ts).
+import { fsrForRun } from '../../core/benchmark/fsr';
+import type { TaskFile } from '../../core/benchmark/types';
+import { TARGET_VAL_LOSS } from '../../core/benchmark/types';
+import { projectedTrainTimeMs, recentStepMs } from '../../core/logs/progress';
+import type { FinalResult, LogEvent, ParsedLog, Phase, ScriptError, TrainStep, ValPoint } from '../../core/logs/types';
+import { TERMINAL_STATES, type RunMeta, type RunState } from '../../core/runs/types';
 import {
   finiteOrNull, type Coverage, type Curve, type Header, type ResultCard, type RunRow, type TaskInfo, type TrainPoint,
   type ValPointWire,
@@ -35,7 +36,7 @@ export class RunSeries {
   readonly train: TrainStep[] = [];
   readonly val: ValPoint[] = [];
   phase: Phase | null = null;
-  error: RunError | null = null;
+  error: ScriptError | null = null;
   final: FinalResult | null = null;
   private pendingTrain: TrainStep[] = [];
   private pendingVal: ValPoint[] = [];

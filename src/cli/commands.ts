@@ -1,0 +1,12 @@
+// The command table of `speedrun`. Adding a command: write src/cli/<name>.ts exporting
+// `command = defineCommand({ name, summary, options, examples, run })` (see common.ts) and list it here.
+import type { Command } from './common';
+import { command as tasks } from './tasks';
+import { command as openTask } from './openTask';
+import { command as parseLog } from './parseLog';
+import { runCommand, cancelCommand } from './run';
+import { command as compare } from './compare';
+import { command as significance } from './significance';
+import { command as calibrate } from './calibrate';
+
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, significance, calibrate];
