@@ -66,7 +66,7 @@ export const command = defineCommand({
   examples: [
     'speedrun significance seed*.log',
     'speedrun significance losses.txt --json',
-    'speedrun significance --runs 20261201-101500-ab12 20261201-103000-cd34 --task-dir ~/speedrun-tasks/task-12',
+    'speedrun significance --runs 20261201-101500-ab12 20261201-103000-cd34 --task-dir ~/task-12',
     'speedrun significance --repeat 20261201-101455-9f3e --task-dir ~/speedrun-tasks/task-12',
     'speedrun significance attempt-times.txt --baseline baseline-times.txt',
   ],

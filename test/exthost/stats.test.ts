@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { shellQuote as quote } from '../../src/core/remote/shell';
 import { RunStore } from '../../src/core/runs/store';
 import { CalibrationStore, type TaskCalibration } from '../../src/core/stats/calibration';
-import { repeatCard } from '../../src/core/stats/card';
+import { repeatCard } from '../../src/vscode/dashboard/statsCard';
 import { BASELINE_DIR, groupOfRun, type RepeatSummary } from '../../src/core/stats/repeat';
 import type { Workspace } from '../../src/vscode/services';
 import { makeShards } from '../support/runFixture';

@@ -14,10 +14,8 @@ import type { ValPoint } from '../../core/logs/types';
 import { CONSOLE, SCRIPT, sha256 } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
 import { DASHBOARD_PAGE } from '../../shared/dashboardHtml';
-import { finiteOrNull, type Coverage, type Curve, type HostMessage, type ResultCard } from '../../shared/protocol';
-import { fsrBoth } from '../../core/stats/calibration';
-import { repeatCard } from '../../core/stats/card';
-import { groupOfRun, summarizeGroup } from '../../core/stats/repeat';
+import type { Coverage, Curve, HostMessage, ResultCard } from '../../shared/protocol';
+import { withStats } from './statsCard';
 import { dashboardMessage, type DashboardMessage, type ExportFormat } from '../../shared/webviewMessages';
 import { runIdOf } from '../commands';
 import { executeCommand, registerCommand } from '../register';
@@ -181,10 +179,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   /** The results card: the run's own figures, plus the simulated label, FSR on the calibrated box and its repeats. */
   private resultOf(s: Shown): ResultCard | null {
     const r = resultFor(s.meta, s.series, s.ctx.task, this.coverage(s));
-    if (!r) return r;
-    const box = r.trainTimeMs !== null ? fsrBoth(s.ctx.task, s.meta.target, r.trainTimeMs).box : null;
-    const g = groupOfRun(s.ctx.taskDir, s.meta.runId);
-    return { ...r, simulated: !!s.meta.simulated, boxFsr: finiteOrNull(box), repeat: g ? repeatCard(summarizeGroup(s.ctx.taskDir, g)) : null };
+    return r && withStats(r, s.meta, s.ctx.taskDir, s.ctx.task);
   }
 
   /** Reproduction coverage of an ended run's script against the reference change; null when not computable. */

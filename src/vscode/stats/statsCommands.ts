@@ -10,20 +10,8 @@ import { calibrateTask, CalibrationStore, estimate, type CalibrationDriver, type
 import { runRepeats, summarizeGroup, type RepeatSummary } from '../../core/stats/repeat';
 import type { Dashboard, Workspace } from '../services';
 import type { RunController } from '../runs/runController';
-
-export interface RepeatArgs {
-  repeats?: number;
-  interleaveBaseline?: boolean;
-  target?: string;
-}
-
-export interface CalibrateArgs {
-  task?: number;
-  runs?: number;
-  target?: string;
-  /** Skip the cost confirmation (tests, or a caller that showed it). */
-  confirmed?: boolean;
-}
+import type { CalibrateArgs, RunRepeatedArgs } from '../commands';
+import { executeCommand, registerCommand } from '../register';
 
 const fmtP = (p: number) => (Number.isNaN(p) ? '–' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
@@ -59,7 +47,7 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
     return false;
   };
 
-  async function runRepeated(args: RepeatArgs = {}): Promise<RepeatSummary | undefined> {
+  async function runRepeated(args: RunRepeatedArgs = {}): Promise<RepeatSummary | undefined> {
     if (!(await trusted())) return undefined;
     const ctx = workspace.current();
     if (!ctx) {
@@ -121,7 +109,7 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
     const bench = workspace.benchmarkPath();
     if (!bench) {
       const a = await vscode.window.showWarningMessage('Calibration runs the records from your benchmark clone: locate it first.', 'Locate Benchmark…');
-      if (a) await vscode.commands.executeCommand('speedrun.locateBenchmark');
+      if (a) await executeCommand('speedrun.locateBenchmark');
       return undefined;
     }
     const k = args.runs ?? Number(await vscode.window.showInputBox({
@@ -159,7 +147,7 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
             onRun: (e: { record: number; done: number; of: number; meta: RunMeta }) => {
               done++;
               progress.report({ increment: est.totalRuns ? 100 / est.totalRuns : 0, message: `(${done}/${est.totalRuns}) task ${task.id}: record ${e.record} ${e.done}/${e.of}` });
-              void vscode.commands.executeCommand('speedrun.refreshTasks');
+              void executeCommand('speedrun.refreshTasks');
             },
           });
           results.push(c);
@@ -168,7 +156,7 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
         }
       },
     );
-    void vscode.commands.executeCommand('speedrun.refreshTasks');
+    void executeCommand('speedrun.refreshTasks');
     const last = results.at(-1);
     const complete = results.length === tasks.length && results.every((r) => !r.stopped);
     void vscode.window.showInformationMessage(complete
@@ -178,9 +166,9 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
   }
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('speedrun.runRepeated', (args?: RepeatArgs) => runRepeated(args ?? {})),
+    registerCommand('speedrun.runRepeated', (args?: RunRepeatedArgs) => runRepeated(args ?? {})),
     // From the palette (the open task), the Tasks view (a task node) or a caller ({ task, runs, target }).
-    vscode.commands.registerCommand('speedrun.calibrateTask', (arg?: unknown) => {
+    registerCommand('speedrun.calibrateTask', (arg?: unknown) => {
       const args: CalibrateArgs = arg && typeof arg === 'object' && !('report' in arg) ? (arg as CalibrateArgs) : {};
       const id = taskIdOf(arg) ?? workspace.current()?.task.taskId;
       const task = id !== undefined ? getTask(id) : undefined;
@@ -190,6 +178,6 @@ export function registerStats(context: vscode.ExtensionContext, log: vscode.LogO
       }
       return calibrate([task], args);
     }),
-    vscode.commands.registerCommand('speedrun.calibrateAll', (args?: CalibrateArgs) => calibrate(loadManifest().tasks, args ?? {})),
+    registerCommand('speedrun.calibrateAll', (args?: CalibrateArgs) => calibrate(loadManifest().tasks, args ?? {})),
   );
 }
