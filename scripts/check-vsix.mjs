@@ -13,7 +13,7 @@ const ALLOWED = [
   /^(readme|changelog)\.md$/i,
   /^license(\.txt)?$/i,
 ];
-const REQUIRED = ['dist/extension.js', 'dist/cli.js', 'dist/server.js', 'package.json', /^readme\.md$/i, /^license(\.txt)?$/i];
+const REQUIRED = ['dist/extension.js', 'dist/cli.js', 'dist/server.js', 'media/dashboard.js', 'media/transcript.js', 'package.json', /^readme\.md$/i, /^license(\.txt)?$/i];
 const FORBIDDEN = [/^(src|test|out|webview-ui|scripts|bench|node_modules|\.cs|\.tmp)\//, /\.ts$/, /\.map$/, /^media\/screenshots\//];
 
 /** File names in a zip, from its central directory. */

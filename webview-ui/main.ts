@@ -14,9 +14,10 @@ import { significanceChart } from './significance';
 import { onThemeChange, readPalette } from './theme';
 import { connect } from './vscodeApi';
 
-/** What survives a reload (the host's panel serializer reads `runId`). */
+/** What survives a reload (the host's panel serializer reads `runId` and `pinned`). */
 interface Persisted {
   runId?: string;
+  pinned: boolean;
   axis: XAxis;
   log: boolean;
   outliers: boolean;
@@ -34,12 +35,13 @@ const ERROR_LABELS: Record<ScriptError['kind'], string> = {
 };
 
 function restore(raw: unknown): Persisted {
-  const d: Persisted = { axis: 'step', log: false, outliers: true, smoothing: 0.6, sort: { key: 'createdAt', dir: 'desc' }, overlays: [] };
+  const d: Persisted = { pinned: false, axis: 'step', log: false, outliers: true, smoothing: 0.6, sort: { key: 'createdAt', dir: 'desc' }, overlays: [] };
   if (typeof raw !== 'object' || raw === null) return d;
   const r = raw as Record<string, unknown>;
   const sort = r.sort as Record<string, unknown> | undefined;
   return {
     runId: typeof r.runId === 'string' ? r.runId : undefined,
+    pinned: r.pinned === true,
     axis: r.axis === 'time' ? 'time' : 'step',
     log: r.log === true,
     outliers: r.outliers !== false,
@@ -171,6 +173,7 @@ class App {
         this.runs = m.runs;
         this.result = m.result;
         this.ui.runId = m.header.runId;
+        this.ui.pinned = m.pinned;
         this.stale = { header: true, result: true, runs: true };
         this.charts.setData(this.train, this.val);
         this.charts.setCurves([...this.records, ...this.overlays]);
@@ -217,6 +220,13 @@ class App {
   private setAxis(axis: XAxis) {
     this.ui.axis = axis;
     this.charts.setAxis(axis);
+    this.changed();
+  }
+
+  private setPinned(pinned: boolean) {
+    this.ui.pinned = pinned;
+    this.stale.header = true;
+    this.post({ type: 'pin', pinned });
     this.changed();
   }
 
@@ -324,7 +334,14 @@ class App {
         elapsed ? h('span', { class: 'elapsed', 'data-testid': 'elapsed', title: 'Time in this state' }, elapsed) : null,
         h('span', { class: 'run-id', title: 'Run id' }, hd.runId),
         h('span', { class: 'muted' }, `on ${hd.target}`),
-        t ? h('span', { class: 'muted' }, `· task ${t.taskId}: record ${t.fromRecord} → ${t.toRecord}`) : null),
+        t ? h('span', { class: 'muted' }, `· task ${t.taskId}: record ${t.fromRecord} → ${t.toRecord}`) : null,
+        h('span', { class: 'spacer' }),
+        h('button', {
+          type: 'button', class: 'secondary pin', 'data-testid': 'pin', 'aria-pressed': String(this.ui.pinned),
+          title: this.ui.pinned ? 'This run stays shown. Click to follow the newest run of the task again.'
+            : 'The dashboard moves to each new run of the task. Click to keep this run.',
+          onclick: () => this.setPinned(!this.ui.pinned),
+        }, this.ui.pinned ? 'Pinned' : 'Pin this run')),
       h('dl', { class: 'stats' },
         stat('Step', 'step', hd.step !== null ? `${hd.step} / ${hd.totalSteps ?? '?'}` : '–'),
         stat('Step time', 'step-time', hd.stepAvgMs !== null ? `${hd.stepAvgMs.toFixed(2)} ms` : '–',
@@ -409,11 +426,13 @@ class App {
 
   private renderRuns() {
     const current = this.header?.runId;
+    // Steps and step time ('opt') give way first when the panel is narrow (dashboard.css); validity is a mark
+    // beside the val loss, so the table fits beside the script.
     const cols: { key: SortKey | null; label: string; cls?: string }[] = [
       { key: null, label: 'Overlay' }, { key: 'createdAt', label: 'Run' }, { key: null, label: 'State' },
       { key: 'trainTimeMs', label: 'Time', cls: 'num' }, { key: 'valLoss', label: 'Val loss', cls: 'num' },
-      { key: 'valid', label: 'Valid' }, { key: 'fsr', label: 'FSR', cls: 'num' }, { key: 'steps', label: 'Steps', cls: 'num' },
-      { key: 'stepAvgMs', label: 'Step time', cls: 'num' }, { key: null, label: '' },
+      { key: 'fsr', label: 'FSR', cls: 'num' }, { key: 'steps', label: 'Steps', cls: 'num opt' },
+      { key: 'stepAvgMs', label: 'Step time', cls: 'num opt' }, { key: null, label: '' },
     ];
     const sort = this.ui.sort;
     const head = h('tr', {}, ...cols.map((c) => {
@@ -448,11 +467,11 @@ class App {
           : h('button', { type: 'button', class: 'link run-id', title: 'Open this run', onclick: () => this.post({ type: 'openRun', runId: r.runId }) }, r.runId)),
         h('td', {}, h('span', { class: 'badge small', 'data-state': r.state }, r.state)),
         h('td', { class: 'num' }, formatDuration(r.trainTimeMs)),
-        h('td', { class: 'num' }, formatNum(r.valLoss, 4)),
-        h('td', {}, r.valid === null ? '–' : h('span', { class: r.valid ? 'ok' : 'bad' }, r.valid ? 'yes' : 'no')),
+        h('td', { class: 'num' }, formatNum(r.valLoss, 4), r.valid === null ? null
+          : h('span', { class: `mark ${r.valid ? 'ok' : 'bad'}`, 'data-testid': 'valid', title: r.valid ? 'Valid: val loss ≤ 3.28' : 'Not valid' }, r.valid ? '✓' : '✗')),
         h('td', { class: 'num' }, formatNum(r.fsr, 3)),
-        h('td', { class: 'num' }, r.steps !== null ? String(r.steps) : '–'),
-        h('td', { class: 'num' }, r.stepAvgMs !== null ? `${r.stepAvgMs.toFixed(2)} ms` : '–'),
+        h('td', { class: 'num opt' }, r.steps !== null ? String(r.steps) : '–'),
+        h('td', { class: 'num opt' }, r.stepAvgMs !== null ? `${r.stepAvgMs.toFixed(2)} ms` : '–'),
         h('td', {}, isCurrent ? '' : h('button', {
           type: 'button', class: 'link', title: `Diff the scripts of ${current ?? 'this run'} and ${r.runId}`,
           onclick: () => this.post({ type: 'compareRuns', runId: r.runId }),
@@ -478,6 +497,7 @@ class App {
       charts: this.charts.snapshot(),
       result: this.result,
       runs: this.runs.length,
+      pinned: this.ui.pinned,
       ui: { axis: this.ui.axis, log: this.ui.log, outliers: this.ui.outliers, smoothing: this.ui.smoothing, overlays: this.ui.overlays },
       cspViolations,
       renders: this.renders,

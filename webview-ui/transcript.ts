@@ -35,6 +35,8 @@ function button(text: string, message: TranscriptMessage): HTMLButtonElement {
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** "1 turn", "2 turns" */
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 function scheduleRender(): void {
@@ -80,7 +82,7 @@ function sessionSummary(id: string, s: Ev<'session'> | undefined, ended: boolean
     summary.append(h('span', { class: 'meta' }, ` · ${s.backend}`));
     if (s.replay) summary.append(h('span', { class: 'badge replay' }, 'Replay of the ground truth (level 0): not a model'));
     else summary.append(h('span', { class: 'meta' }, ` · hints: ${s.hintLevels.length ? s.hintLevels.map((l) => `level ${l}`).join(' + ') : 'none'}`));
-    summary.append(h('span', { class: 'meta' }, ` · target ${s.target ?? '(asked at run time)'} · budget ${s.budget.iterations} turns, ${s.budget.runs} runs, ${s.budget.tokens.toLocaleString()} tokens`));
+    summary.append(h('span', { class: 'meta' }, ` · target ${s.target ?? '(asked at run time)'} · budget ${count(s.budget.iterations, 'turn')}, ${count(s.budget.runs, 'run')}, ${s.budget.tokens.toLocaleString()} tokens`));
   }
   summary.append(h('span', { class: `badge ${ended ? 'done' : 'live'}` }, ended ? 'ended' : 'running'));
   return summary;
@@ -170,7 +172,7 @@ function renderSession(id: string, list: AgentEvent[], latest: boolean): HTMLDet
         break;
       case 'end': {
         const best = e.best ? `best attempt: turn ${e.best.turn}, ${secs(e.best.trainTimeMs)} at val loss ${e.best.valLoss.toFixed(4)}` : 'no attempt beat the starting script';
-        box.append(h('footer', { class: 'end' }, `Ended (${e.reason}) · ${best} · ${e.turns} turns, ${e.runs} runs, ${e.tokensUsed.toLocaleString()} tokens`));
+        box.append(h('footer', { class: 'end' }, `Ended (${e.reason}) · ${best} · ${count(e.turns, 'turn')}, ${count(e.runs, 'run')}, ${e.tokensUsed.toLocaleString()} tokens`));
         break;
       }
       case 'session':

@@ -6,7 +6,8 @@ import { command as openTask } from './openTask';
 import { command as parseLog } from './parseLog';
 import { runCommand, cancelCommand } from './run';
 import { command as compare } from './compare';
+import { command as attach } from './attach';
 import { command as significance } from './significance';
 import { command as calibrate } from './calibrate';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, compare, significance, calibrate];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, significance, calibrate];

@@ -101,7 +101,7 @@ function fsrLine(m: RunMeta, taskDir: string, trainTimeMs: number): string[] {
   return [`  FSR ${f.paper.toFixed(2)} against the paper's times${box}${m.simulated ? ' (SIMULATED box: a demo figure, not a measurement)' : ''}`];
 }
 
-function describeEnd(m: RunMeta, store: RunStore): string {
+export function describeEnd(m: RunMeta, store: RunStore): string {
   const f = m.final;
   const lines = [`run ${m.runId} ${m.state}${m.exitCode !== undefined && m.exitCode !== null ? ` (exit code ${m.exitCode})` : ''}`];
   if (f) lines.push(`  val_loss ${f.val_loss} after ${f.n_steps} steps, train_time ${(f.train_time / 1000).toFixed(1)} s: ${f.is_valid ? 'valid' : 'NOT valid (val_loss > 3.28)'}`);
@@ -120,10 +120,27 @@ export const commonOptions = {
   'accept-new-host-key': { type: 'boolean', description: "trust a host key seen for the first time (without it, you're asked on a terminal, refused otherwise)" },
 } as const satisfies Record<string, OptionSpec>;
 
-function taskDirOf(v: string): string {
+export function taskDirOf(v: string): string {
   const dir = path.resolve(v);
   if (!fs.existsSync(path.join(dir, 'train_gpt2.py'))) throw new CliError(`no train_gpt2.py in ${dir}: run in a task folder or pass --task-dir`);
   return dir;
+}
+
+/** The stored record of a run in a task folder, or a one-sentence error. */
+export function storedRun(taskDir: string, runId: string): { store: RunStore; stored: RunMeta } {
+  const store = new RunStore(taskDir);
+  let stored: RunMeta | undefined;
+  try {
+    stored = store.read(runId);
+  } catch {
+    /* not a run id */
+  }
+  if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
+  const owner = store.file(runId, 'owner.pid');
+  if (fs.existsSync(owner) && !fs.statSync(owner).isFile()) {
+    throw new CliError(`${owner} should be a file holding the pid of the process that follows the run, but is a folder; remove it and try again`);
+  }
+  return { store, stored };
 }
 
 export const runCommand = defineCommand({
@@ -198,26 +215,18 @@ export const cancelCommand = defineCommand({
   summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
   positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
   options: commonOptions,
-  notes: ['Exit codes: 0 cancelled (or already ended), 1 the run ended otherwise, 2 usage, 3 no such run or target.'],
+  notes: [
+    'A run that already ended on the box keeps its real results (it is not marked cancelled).',
+    'Exit codes: 0 cancelled (or already ended), 1 the cancel failed, 2 usage, 3 no such run or target.',
+  ],
   examples: ['speedrun cancel 20260101-120000-ab12 --task-dir ~/speedrun-tasks/task-12'],
   run: async ({ values, positionals }) => {
     const runId = positionals[0];
     const taskDir = taskDirOf(values['task-dir']);
-    const store = new RunStore(taskDir);
-    let stored: RunMeta | undefined;
-    try {
-      stored = store.read(runId);
-    } catch {
-      /* not a run id */
-    }
-    if (!stored) throw new CliError(`no run ${runId} in ${taskDir}`);
+    const { store, stored } = storedRun(taskDir, runId);
     if (TERMINAL_STATES.includes(stored.state)) {
       err(`run ${runId} already ${stored.state}\n`);
       return EXIT.ok;
-    }
-    const owner = store.file(runId, 'owner.pid');
-    if (fs.existsSync(owner) && !fs.statSync(owner).isFile()) {
-      throw new CliError(`${owner} should be a file holding the pid of the process that follows the run, but is a folder; remove it and cancel again`);
     }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, stored.target);
@@ -230,6 +239,8 @@ export const cancelCommand = defineCommand({
     const end = await m.waitForEnd(runId);
     m.dispose();
     err(describeEnd(end, store));
-    return end.state === 'cancelled' ? EXIT.ok : EXIT.failed;
+    // A run that ended by itself before the cancel reached it (it has an exit code) is not a failed cancel.
+    const endedByItself = end.state !== 'cancelled' && end.exitCode !== undefined && end.exitCode !== null && end.failure?.stage !== 'cancel';
+    return end.state === 'cancelled' || endedByItself ? EXIT.ok : EXIT.failed;
   },
 });

@@ -137,6 +137,8 @@ export interface RunRow {
 export type HostMessage =
   | {
       type: 'init';
+      /** The dashboard keeps this run instead of following the task's newest. */
+      pinned: boolean;
       task: TaskInfo | null;
       header: Header;
       targetValLoss: number;
@@ -238,7 +240,7 @@ export function isHostMessage(m: unknown): m is HostMessage {
   if (!isObj(m)) return false;
   switch (m.type) {
     case 'init':
-      return (m.task === null || isTaskInfo(m.task)) && isHeader(m.header) && isNum(m.targetValLoss)
+      return isBool(m.pinned) && (m.task === null || isTaskInfo(m.task)) && isHeader(m.header) && isNum(m.targetValLoss)
         && isArrOf(m.train, isTrainPoint) && isArrOf(m.val, isValPoint) && isArrOf(m.curves, isCurve)
         && isArrOf(m.runs, isRunRow) && (m.result === null || isResultCard(m.result));
     case 'append':

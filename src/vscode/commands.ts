@@ -3,7 +3,7 @@
 // unit tests can load this file without VS Code; register.ts holds the typed wrappers around the vscode API.
 import type { Uri } from 'vscode';
 import type { AgentHintLevel, BackendConfig, Budget } from '../core/agent/types';
-import { isRunId } from '../core/runs/store';
+import { isRunId } from '../core/compare';
 
 /** Names a run: its id, its meta (a Runs view item), or anything carrying one of those. */
 export type RunRef = string | { runId: string } | { meta: RunRef };
@@ -133,7 +133,10 @@ const KEYS: Record<ContextKey, true> = {
 };
 export const CONTEXT_KEYS = Object.keys(KEYS) as ContextKey[];
 
-/** The run id in a command argument (see RunRef), or undefined when there is none. Arguments are untrusted. */
+/**
+ * The run id in a command argument (see RunRef), or undefined when there is none. Arguments are untrusted: an id
+ * must be usable as a directory name (tests and the CLI may name runs freely).
+ */
 export function runIdOf(x: unknown): string | undefined {
   if (typeof x === 'string') return isRunId(x) ? x : undefined;
   if (!x || typeof x !== 'object') return undefined;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { z } from 'zod';
 import { makeNonce, webviewShell } from '../shared/dashboardHtml';
+import { sideColumn } from './layout';
 
 export interface WebviewPage<In> {
   viewType: string;
@@ -70,10 +71,10 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
     return this.ready;
   }
 
-  /** Opens the panel beside the editor, or reveals it where it is. */
+  /** Opens the panel in the group beside the code (see sideColumn), or reveals it where it is. */
   show(preserveFocus = true): void {
     if (this.panel) this.panel.reveal(undefined, preserveFocus);
-    else this.attach(vscode.window.createWebviewPanel(this.page.viewType, this.page.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {}));
+    else this.attach(vscode.window.createWebviewPanel(this.page.viewType, this.page.title, { viewColumn: sideColumn(), preserveFocus }, {}));
   }
 
   setTitle(title: string): void {

@@ -151,10 +151,12 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     // The extension shows the task's script once it has activated; the dashboard then opens beside it.
     await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ timeout: 60_000 });
 
-    // The dashboard opened before the run follows the run when it starts.
-    await runCommand(page, 'Speedrun: Open Dashboard');
-    await dashboard(cs).locator('[data-testid=header]').waitFor();
+    // Run opens the dashboard beside the script, on the new run.
     await runCommand(page, 'Speedrun: Run Task Script');
+    await dashboard(cs).locator('[data-testid=header]').waitFor();
+    const groups = page.locator('.editor-group-container');
+    assert.equal(await groups.count(), 2, 'the script and, beside it, the dashboard');
+    assert.equal(await groups.filter({ has: page.locator('.tab', { hasText: 'train_gpt2.py' }) }).filter({ has: page.locator('.tab', { hasText: 'Dashboard' }) }).count(), 0);
 
     const compiling = await until('the run to show up (compiling)', () => dashState(cs!),
       (s) => s?.runId && ['connecting', 'preflight', 'uploading', 'compiling', 'training'].includes(s.header.state));
@@ -238,8 +240,16 @@ suite('dashboard: a simulated run streams into the panel (e2e)', function () {
     cs = await startSim(taskDir, { SIM_SPEEDUP: '40', SIM_COMPILE_SECONDS: '20', SIM_VAL_SECONDS: '1', SIM_FAULT: 'oom@300' });
     const page = cs.page;
     await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).waitFor({ timeout: 60_000 });
-    await runCommand(page, 'Speedrun: Run Task Script');
+    // Opened on the earlier run, the dashboard moves to the new run once it starts.
     await runCommand(page, 'Speedrun: Open Dashboard');
+    await until('the earlier run', () => dashState(cs!), (s) => s?.runId === past);
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).click();
+    await runCommand(page, 'Speedrun: Run Task Script');
+    const following = await until('the dashboard to follow the new run', () => dashState(cs!), (s) => s?.runId !== past && s?.header?.state === 'training' && s.points.train >= 50);
+    assert.equal(following.pinned, false);
+    assert.equal(await dashboard(cs).locator('[data-testid=pin]').innerText(), 'Pin this run');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await cs.screenshot('dashboard-following-new-run-dark');
     const failed = await until('the run to fail', () => dashState(cs!), (s) => s?.header?.state === 'failed' && s.result, 120_000);
     assert.equal(failed.result.error.kind, 'oom');
     assert.match(failed.result.error.message, /CUDA out of memory/);

@@ -172,6 +172,47 @@ suite('dashboard webview (harness)', function () {
     assert.deepEqual(await lastPosted('compareRuns'), { type: 'compareRuns', runId: '20261126-090000-0789' });
   });
 
+  test('the pin keeps the run: posted to the host, persisted, shown pressed', async () => {
+    await d.post(sampleInit(600));
+    const pin = d.page.locator('[data-testid=pin]');
+    assert.equal(await pin.getAttribute('aria-pressed'), 'false');
+    assert.equal(await pin.innerText(), 'Pin this run');
+    await pin.click();
+    assert.deepEqual(await lastPosted('pin'), { type: 'pin', pinned: true });
+    assert.equal((await d.testState()).pinned, true);
+    assert.equal(await pin.getAttribute('aria-pressed'), 'true');
+    assert.equal((await d.persisted()).pinned, true, 'the panel serializer reads it after a reload');
+    // The host's init says what holds (a pinned run from an earlier session).
+    await d.post({ ...sampleInit(600), pinned: false });
+    assert.equal((await d.testState()).pinned, false);
+    await pin.click();
+    await pin.click();
+    assert.deepEqual(await lastPosted('pin'), { type: 'pin', pinned: false });
+  });
+
+  test('beside the script (560 px) the runs table fits without scrolling; wider, it shows steps too', async () => {
+    await d.page.setViewportSize({ width: 560, height: 1000 });
+    try {
+      await d.post(sampleInit(600));
+      await d.testState();
+      const fit = () => d.page.evaluate(`(() => {
+        const b = document.querySelector('.table-box');
+        return { scroll: b.scrollWidth, client: b.clientWidth };
+      })()`) as Promise<{ scroll: number; client: number }>;
+      const narrow = await fit();
+      assert.ok(narrow.scroll <= narrow.client, `table ${narrow.scroll} px in a box of ${narrow.client} px`);
+      assert.equal(await d.page.locator('th', { hasText: 'Step time' }).isVisible(), false);
+      assert.equal(await d.page.locator('[data-testid=valid]').first().isVisible(), true);
+      await d.page.locator('[data-testid=runs]').screenshot({ path: path.join(RESULTS_DIR, 'dashboard-harness-runs-narrow.png') });
+      await d.page.setViewportSize({ width: 1000, height: 1000 });
+      assert.equal(await d.page.locator('th', { hasText: 'Step time' }).isVisible(), true);
+      const wide = await fit();
+      assert.ok(wide.scroll <= wide.client, `table ${wide.scroll} px in a box of ${wide.client} px`);
+    } finally {
+      await d.page.setViewportSize({ width: 1200, height: 1000 });
+    }
+  });
+
   test('the CSP blocks inline styles, and the test hook reports the violation', async () => {
     await d.post(sampleInit(10));
     await d.page.evaluate(`(() => {

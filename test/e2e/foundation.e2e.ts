@@ -1,6 +1,7 @@
 // A newcomer's first minutes, clicked through code-server: open the Speedrun view, locate the benchmark clone
 // through the real folder dialog, see the 19 tasks, open task 12 into the open folder, see train_gpt2.py and
-// the hint levels. Then reopen the folder in a new session (light theme): the task state comes back.
+// the hint levels and the brief beside it; clicking the open task again shows its brief. Then reopen the folder
+// in a new session (light theme): the task state comes back.
 // Screenshots: test-results/foundation-*.png.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -52,19 +53,24 @@ suite('foundation: first run (e2e)', function () {
   this.timeout(300_000);
   let cs: CodeServerSession | undefined;
   let workspace: string;
+  let tasksFolder: string;
 
   suiteSetup(() => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-e2e-foundation-'));
+    tasksFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'speedrun-e2e-tasks-'));
   });
   teardown(async function () {
     if (this.currentTest?.state === 'failed') await cs?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
     await cs?.stop();
     cs = undefined;
   });
-  suiteTeardown(() => fs.rmSync(workspace, { recursive: true, force: true }));
+  suiteTeardown(() => {
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(tasksFolder, { recursive: true, force: true });
+  });
 
   test('locate the benchmark, list tasks, open task 12, see the script and the hint levels (dark)', async () => {
-    cs = await startCodeServer({ workspace, theme: 'dark' });
+    cs = await startCodeServer({ workspace, theme: 'dark', settings: { 'speedrun.tasksFolder': tasksFolder } });
     const { page } = cs;
     await openSpeedrunView(page);
     // Not located yet: the welcome content offers Locate and Clone.
@@ -81,10 +87,22 @@ suite('foundation: first run (e2e)', function () {
     assert.ok(!labels.some((l) => /^Task 6\b/.test(l.trim())), 'task 6 (the PyTorch upgrade) is excluded');
     await cs.screenshot('foundation-2-tasks-dark');
 
+    // The labels fit the view's default width (nothing cut off with an ellipsis).
+    const clipped = await rows(page, 'Tasks').locator('.monaco-icon-label-container').evaluateAll(
+      (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    assert.deepEqual(clipped, [], 'task rows cut off');
+
+    // Where to open it: the default folder (created for you) or this window's empty folder.
     await rows(page, 'Tasks').filter({ hasText: /Task 12\b/ }).click();
-    await chooseFolder(page, workspace);
-    // The script opens in an editor, and the task's files are in the folder.
+    const choices = page.locator('.quick-input-widget .monaco-list-row');
+    await choices.first().waitFor();
+    const offered = await choices.allTextContents();
+    assert.ok(offered.some((t) => t.includes(path.join(tasksFolder, 'task-12')) && t.includes('created for you')), JSON.stringify(offered));
+    await cs.screenshot('foundation-2b-open-task-where-dark');
+    await choices.filter({ hasText: "this window's folder" }).click();
+    // The script opens in an editor, the brief beside it, and the task's files are in the folder.
     await page.locator('.tabs-container .tab.active', { hasText: 'train_gpt2.py' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: /TASK\.md/ }).waitFor();
     await page.locator('.monaco-editor .view-lines', { hasText: 'num_iterations' }).first().waitFor();
     assert.ok(fs.existsSync(path.join(workspace, 'train_gpt2.py')));
     assert.equal(JSON.parse(fs.readFileSync(path.join(workspace, '.speedrun/task.json'), 'utf8')).taskId, 12);
@@ -94,7 +112,19 @@ suite('foundation: first run (e2e)', function () {
     const hints = (await rows(page, 'Hints').allTextContents()).join('\n');
     for (const level of [/Level 1/, /Level 2/, /Level 3/, /Level 0.*hidden/]) assert.match(hints, level);
     assert.doesNotMatch(hints, /^\+\+\+|^@@/m, 'no diff content in the Hints view');
+    await cs.webview().locator('h1', { hasText: 'Task 12: record 12 → record 13' }).waitFor();
+    assert.match(await page.title(), /^(\[.*\] )?train_gpt2\.py/, 'the script keeps the focus');
+    await page.mouse.move(700, 700);
     await cs.screenshot('foundation-3-task-open-dark');
+
+    // The task already open, clicked again: its brief comes back, no folder question.
+    await page.locator('.tabs-container .tab', { hasText: 'train_gpt2.py' }).click();
+    await cs.runCommand('View: Close Editors in Other Groups');
+    await page.locator('.tabs-container .tab', { hasText: /TASK\.md/ }).waitFor({ state: 'detached' });
+    await rows(page, 'Tasks').filter({ hasText: /Task 12\b/ }).click();
+    await page.locator('.tabs-container .tab', { hasText: /TASK\.md/ }).waitFor();
+    assert.equal(await page.locator('.quick-input-widget').isVisible(), false, 'no folder question');
+    assert.ok(!fs.existsSync(path.join(tasksFolder, 'task-12')), 'nothing written to the default folder');
   });
 
   test('reopening the task folder restores the task: script, Tasks and Hints (light)', async () => {

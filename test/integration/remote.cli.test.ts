@@ -1,43 +1,11 @@
 // `speedrun run` / `speedrun cancel` as a user types them, against a real sshd.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunStore } from '../../src/core/runs/store';
 import { ensureUser, startSshd, type Sshd } from '../support/sshd';
+import { cli } from '../support/cli';
 import { liveUnder, makeShards, makeTask, removeTemps, writeSshConfig } from '../support/runFixture';
-
-const CLI = path.resolve(__dirname, '../../src/cli.js');
-
-interface Proc {
-  code: Promise<number>;
-  stdout: () => string;
-  stderr: () => string;
-  waitFor(re: RegExp): Promise<RegExpMatchArray>;
-}
-
-function cli(args: string[]): Proc {
-  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  p.stdout.on('data', (b) => ((out += b), waiters.forEach((w) => w())));
-  p.stderr.on('data', (b) => ((err += b), waiters.forEach((w) => w())));
-  return {
-    code: new Promise((r) => p.on('exit', (c) => r(c ?? -1))),
-    stdout: () => out,
-    stderr: () => err,
-    waitFor: (re) =>
-      new Promise((resolve) => {
-        const check = () => {
-          const m = re.exec(err) ?? re.exec(out);
-          if (m) resolve(m);
-        };
-        waiters.push(check);
-        check();
-      }),
-  };
-}
 
 suite('integration: the speedrun CLI runs over real sshd', function () {
   this.timeout(60_000);

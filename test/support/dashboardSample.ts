@@ -76,7 +76,7 @@ export function sampleInit(step: number, total = 3000, o: { withLoss?: boolean; 
   const train = step > 0 ? syntheticTrain(1, step, total, { stepMs, withLoss: o.withLoss }) : [];
   const last = train[train.length - 1];
   return {
-    type: 'init', task: SAMPLE_TASK, targetValLoss: 3.28, train, val: syntheticVal(step, total, 125, stepMs),
+    type: 'init', pinned: false, task: SAMPLE_TASK, targetValLoss: 3.28, train, val: syntheticVal(step, total, 125, stepMs),
     curves: sampleCurves(), runs: sampleRuns(), result: null,
     header: sampleHeader(last ? {
       step: last.step, totalSteps: total, stepAvgMs: last.stepAvgMs, trainTimeMs: last.trainTimeMs,

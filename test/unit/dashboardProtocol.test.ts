@@ -10,7 +10,7 @@ const header = {
   totalSteps: 100, stepAvgMs: 45.5, trainTimeMs: 455, projectedTrainTimeMs: 4550, projectedFsr: 0.5,
 };
 const init = {
-  type: 'init', task: { taskId: 1, fromRecord: 1, toRecord: 2, baseline: { steps: 10, valLoss: 3.27, trainTimeMs: 1000 }, target: { steps: 9, valLoss: 3.26, trainTimeMs: 800 } },
+  type: 'init', pinned: false, task: { taskId: 1, fromRecord: 1, toRecord: 2, baseline: { steps: 10, valLoss: 3.27, trainTimeMs: 1000 }, target: { steps: 9, valLoss: 3.26, trainTimeMs: 800 } },
   header, targetValLoss: 3.28,
   train: [{ step: 1, totalSteps: 100, trainTimeMs: 10, stepAvgMs: null, trainLoss: 10.8 }, { step: 2, totalSteps: 100, trainTimeMs: 20, stepAvgMs: 10 }],
   val: [{ step: 0, totalSteps: 100, trainTimeMs: 0, valLoss: 10.8 }, { step: 2, totalSteps: 100, trainTimeMs: null, valLoss: null }],

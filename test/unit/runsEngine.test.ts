@@ -133,8 +133,9 @@ class FakeLauncher implements RunLauncher {
     this.calls.push(`read ${rel}@${offset}`);
     return this.box.console.subarray(offset);
   }
-  async cancel(): Promise<{ problem?: string }> {
+  async cancel(): Promise<{ ended?: boolean; problem?: string }> {
     this.calls.push('cancel');
+    if (this.box.exit !== null) return { ended: true };
     this.box.cancelled = true;
     this.box.write('Received 15 death signal, shutting down workers\n');
     this.box.end(1);
@@ -275,6 +276,20 @@ suite('runs: engine with a fake launcher', () => {
     assert.equal(r.store.readResults(r.runId)!.status, 'CANCELLED');
     assert.match(r.store.readConsole(r.runId).toString(), /death signal/);
     assert.ok(r.launcher.calls.includes('release'));
+  });
+
+  test('cancel of a run that has already ended on the box keeps its real results and says so', async () => {
+    const prior = LOG.join('');
+    const r = rig({ state: 'training', remoteDir: '/box/runs/x', startedAt: new Date().toISOString() }, LOG[0]);
+    r.box.write(prior);
+    r.box.end(0); // it finished while nobody watched
+    void r.engine.attach();
+    await r.engine.cancel();
+    const end = await r.engine.done;
+    assert.equal(end.state, 'finished');
+    assert.equal(r.store.readResults(r.runId)!.status, 'COMPLETED');
+    assert.ok(r.details().some((d) => /already ended on box before the cancel/.test(d)));
+    assert.equal(r.store.readConsole(r.runId).toString(), prior);
   });
 
   test('cancel while waiting for the target ends the run without launching it', async () => {

@@ -73,8 +73,10 @@ suite('vscode: command and context key registry', () => {
     assert.equal(runIdOf(id), id);
     assert.equal(runIdOf({ runId: id, state: 'queued' }), id);
     assert.equal(runIdOf({ meta: { runId: id } }), id);
-    assert.equal(runIdOf('r1'), undefined);
+    assert.equal(runIdOf('r1'), 'r1', 'any name that is safe as a directory');
     assert.equal(runIdOf({ runId: '../etc' }), undefined);
+    assert.equal(runIdOf('a/b'), undefined);
+    assert.equal(runIdOf('..'), undefined);
     assert.equal(runIdOf(42), undefined);
     assert.equal(runIdOf(null), undefined);
   });

@@ -266,12 +266,18 @@ export class RunEngine {
     this.owner = false;
   }
 
-  /** Follow another process's run through its meta.json until it ends. */
+  /** Follow another process's run through its meta.json and console.log until it ends. */
   private async observe(): Promise<RunMeta> {
     this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${fs.readFileSync(this.ownerFile, 'utf8').trim()})` });
+    this.offset = this.o.store.consoleSize(this.runId);
     while (!this.detached) {
       await this.pause(500);
+      // meta.json first: once it says the run ended, the console read after it is complete.
       const m = this.o.store.read(this.runId);
+      const more = this.o.store.readConsoleFrom(this.runId, this.offset);
+      this.offset += more.length;
+      const text = this.decoder.write(more);
+      if (text) this.o.emit({ type: 'output', runId: this.runId, text });
       if (!m) continue;
       if (m.state !== this.meta.state) {
         this.meta = m;
@@ -301,6 +307,7 @@ export class RunEngine {
       if (p.placed) {
         this.meta = { ...this.meta, remoteDir: p.runDir };
         this.lockHeld = true;
+        if (p.note) this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: p.note });
         return;
       }
       this.setState('queued', `waiting for ${p.holder} (started from another editor or the CLI) to finish on ${this.o.target.name}${p.howToFree ? `; ${p.howToFree}` : ''}`);
@@ -334,7 +341,7 @@ export class RunEngine {
     this.meta = { ...this.meta, ...l.meta, startedAt: new Date().toISOString() };
     this.setState('compiling', l.detail);
     // A cancel that arrived while launching is carried out now that there is something to stop.
-    if (this.cancelRequested) this.cancelling = this.cancelRemote();
+    if (this.cancelRequested) this.cancelling = this.cancelRemote(true);
   }
 
   private async stream() {
@@ -372,7 +379,7 @@ export class RunEngine {
     const cancelled = st.cancelled || this.cancelRequested;
     const timedOut = st.timedOut && !cancelled;
     // A timeout leaves the watchdog's KILL to the box; make sure nothing is left either way.
-    if ((cancelled || timedOut) && st.alive) await this.cancelRemote(x);
+    if ((cancelled || timedOut) && st.alive) await this.cancelRemote(false, x);
     const tail = this.decoder.end();
     if (tail) this.o.emit({ type: 'output', runId: this.runId, text: tail });
     this.onLogEvents(this.parser.end({ exitCode: st.exit, cancelled, timedOut }));
@@ -445,13 +452,19 @@ export class RunEngine {
       return;
     }
     this.wake?.();
-    if (this.launched) await (this.cancelling ??= this.cancelRemote());
+    if (this.launched) await (this.cancelling ??= this.cancelRemote(true));
   }
 
-  private async cancelRemote(x?: Executor): Promise<void> {
+  /** `asked`: the user's cancel (else finish() clearing up what a cancelled or timed-out run left running). */
+  private async cancelRemote(asked: boolean, x?: Executor): Promise<void> {
     const run = async (c: Executor) => {
-      const { problem } = await this.o.launcher.cancel(c, this.meta);
+      const { ended, problem } = await this.o.launcher.cancel(c, this.meta);
       if (problem) this.meta = { ...this.meta, failure: { stage: 'cancel', message: problem } };
+      if (ended && asked) {
+        // Too late to cancel: the run ended by itself, and its real results are stored.
+        this.cancelRequested = false;
+        this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `the run had already ended on ${this.o.target.name} before the cancel; storing its real results` });
+      }
     };
     try {
       if (x) await run(x);

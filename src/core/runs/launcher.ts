@@ -28,8 +28,9 @@ export interface LaunchSpec {
 }
 
 export type Placement =
-  /** The run has its place: `runDir` is its absolute directory on the box (the script is uploaded there). */
-  | { placed: true; runDir: string }
+  /** The run has its place: `runDir` is its absolute directory on the box (the script is uploaded there).
+   * `note` says what it took, for the user (e.g. a stale lock freed). */
+  | { placed: true; runDir: string; note?: string }
   /** Someone else holds the target; the engine retries later. `howToFree` tells a user how to free it by hand. */
   | { placed: false; holder: string; howToFree?: string };
 
@@ -77,8 +78,9 @@ export interface RunLauncher {
   status(x: Executor, meta: RunMeta): Promise<LauncherStatus>;
   /** Bytes of a file in the run dir from `offset` (the final catch-up, the script's own log). */
   read(x: Executor, meta: RunMeta, rel: string, offset: number): Promise<Buffer>;
-  /** Stop the run; resolves to a problem for the user when something of it survived. */
-  cancel(x: Executor, meta: RunMeta): Promise<{ problem?: string }>;
+  /** Stop the run; `ended` when it had already ended by itself (its real results stand), `problem` for the
+   * user when something of it survived. */
+  cancel(x: Executor, meta: RunMeta): Promise<{ ended?: boolean; problem?: string }>;
   /** Re-attach: take up a run an earlier session placed, from what it stored in meta.json. */
   resume(meta: RunMeta): void;
 }

@@ -122,6 +122,21 @@ export class RunStore {
     }
   }
 
+  /** console.log from byte `offset` to its current end. */
+  readConsoleFrom(runId: string, offset: number): Buffer {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.file(runId, CONSOLE), 'r');
+      const n = Math.max(0, fs.fstatSync(fd).size - offset);
+      const b = Buffer.alloc(n);
+      return b.subarray(0, n ? fs.readSync(fd, b, 0, n, offset) : 0);
+    } catch {
+      return Buffer.alloc(0);
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
   script(runId: string): Buffer {
     return fs.readFileSync(this.file(runId, SCRIPT));
   }

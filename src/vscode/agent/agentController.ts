@@ -135,6 +135,8 @@ class AgentController implements AgentApi, vscode.Disposable {
       initializationOptions: { codeLens: true },
       outputChannelName: 'Speedrun Rules',
       middleware: {
+        // The compare face has its own lens for the reference record (with its number): one is enough.
+        provideCodeLenses: async (doc, token, next) => (await next(doc, token))?.filter((l) => l.command?.command !== 'speedrun.compareWithReference'),
         workspace: {
           // Agent edits go to the live edit view; anything else the server sends is applied as usual.
           handleApplyEdit: (params, next) => (decodeEditLabel(params.label) ? this.live.handle(params) : next(params, new vscode.CancellationTokenSource().token)),

@@ -10,8 +10,8 @@ import { checkpointScript } from '../../core/agent/checkpoints';
 import { TurnRegions } from '../../core/agent/regions';
 import { decodeEditLabel } from '../../shared/agentProtocol';
 import { setContext } from '../register';
+import { CHECKPOINT_SCHEME, sideColumn } from '../layout';
 
-export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
 const FRAME_MS = 100;
 const MAX_FRAMES = 20;
 
@@ -161,7 +161,7 @@ export class LiveEdits implements vscode.Disposable {
     await vscode.commands.executeCommand('vscode.diff', left, t.uri, `train_gpt2.py: agent turn ${t.turn} (checkpoint #${t.checkpoint} ↔ live)`, {
       preserveFocus: true,
       preview: true,
-      viewColumn: open?.group.viewColumn ?? vscode.ViewColumn.Beside,
+      viewColumn: open?.group.viewColumn ?? sideColumn(),
     });
   }
 

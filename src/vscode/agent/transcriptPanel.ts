@@ -6,9 +6,8 @@ import { readTranscript } from '../../core/agent/transcript';
 import type { AgentEvent } from '../../core/agent/types';
 import type { ToTranscript } from '../../shared/transcriptProtocol';
 import { transcriptMessage, type TranscriptMessage } from '../../shared/webviewMessages';
+import { TRANSCRIPT_VIEW } from '../layout';
 import { WebviewHost } from '../webviewHost';
-
-export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
 
 const BODY = `<header id="bar">
   <span id="status" role="status">Loading…</span>

@@ -1,6 +1,7 @@
 // The benchmark clone, the Tasks and Hints views, and the task workspace open in this window.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -33,6 +34,16 @@ import { CalibrationStore, type CalibratedRecord, type CalibrationData } from '.
 const BENCHMARK_REPO = 'https://github.com/facebookresearch/llm-speedrunner';
 const HINT_SCHEME = 'speedrun-hint';
 const HINT_NAME = /^level_\d_[A-Za-z0-9_-]+\.txt$/;
+/** globalState: the task folder whose brief to show once the window has switched to it. */
+const BRIEF_PENDING = 'speedrun.briefPending';
+
+const tilde = (p: string) => (p === os.homedir() || p.startsWith(os.homedir() + path.sep) ? `~${p.slice(os.homedir().length)}` : p);
+const untilde = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+/** True when a folder is missing, empty, or holds only a task workspace of ours. */
+function usableFolder(dir: string): boolean {
+  if (!fs.existsSync(dir)) return true;
+  return fs.readdirSync(dir).filter((n) => !n.startsWith('.') || n === '.speedrun').every((n) => n === 'train_gpt2.py' || n === '.speedrun');
+}
 
 type TaskNode = { kind: 'task'; report: TaskReport };
 type HintNode = { kind: 'hint'; hint: HintFile } | { kind: 'hidden-ground-truth' } | { kind: 'info'; text: string };
@@ -88,7 +99,15 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     );
 
     this.refresh();
-    if (this.ctx) void this.showScript(this.ctx, false);
+    if (this.ctx) void this.showScript(this.ctx, false).then(() => this.showPendingBrief());
+  }
+
+  /** A task opened through the command in another folder: the window switched to it, so show its brief now. */
+  private async showPendingBrief(): Promise<void> {
+    const pending = this.context.globalState.get<string>(BRIEF_PENDING);
+    if (!pending || !this.ctx || path.resolve(pending) !== this.ctx.taskDir) return;
+    await this.context.globalState.update(BRIEF_PENDING, undefined);
+    await this.showBrief(true);
   }
 
   // ---- Workspace ----
@@ -269,7 +288,29 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     return picked?.id;
   }
 
+  /**
+   * Where to put a task: the default folder (speedrun.tasksFolder/task-N, created for you: the folder dialog
+   * cannot create one), this window's folder when it is empty, or a folder the user picks.
+   */
   private async pickDestination(taskId: number): Promise<string | undefined> {
+    const root = untilde(vscode.workspace.getConfiguration('speedrun').get<string>('tasksFolder')?.trim() || '~/speedrun-tasks');
+    const dflt = path.resolve(root, `task-${taskId}`);
+    type Item = vscode.QuickPickItem & { dir?: string };
+    const items: Item[] = [];
+    if (usableFolder(dflt)) {
+      items.push({ label: `$(new-folder) ${tilde(dflt)}`, description: fs.existsSync(dflt) ? 'reopen' : 'a new folder, created for you', detail: 'Change the default with the speedrun.tasksFolder setting.', dir: dflt });
+    }
+    const here = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+    if (here && path.resolve(here) !== dflt && fs.readdirSync(here).filter((n) => !n.startsWith('.')).length === 0) {
+      items.push({ label: `$(folder) ${tilde(here)}`, description: "this window's folder (empty)", dir: here });
+    }
+    items.push({ label: '$(folder-opened) Choose Another Folder…', description: 'an existing folder' });
+    const picked = await vscode.window.showQuickPick(items, { title: `Open task ${taskId} in…`, placeHolder: 'train_gpt2.py and .speedrun/ go into this folder' });
+    if (!picked) return undefined;
+    return picked.dir ?? this.chooseFolder(taskId);
+  }
+
+  private async chooseFolder(taskId: number): Promise<string | undefined> {
     const picked = await vscode.window.showOpenDialog({
       canSelectFolders: true,
       canSelectFiles: false,
@@ -278,9 +319,7 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     });
     const dir = picked?.[0]?.fsPath;
     if (!dir) return undefined;
-    const entries = fs.readdirSync(dir).filter((n) => !n.startsWith('.') || n === '.speedrun');
-    const ours = entries.every((n) => n === 'train_gpt2.py' || n === '.speedrun');
-    if (ours) return dir;
+    if (usableFolder(dir)) return dir;
     const sub = `speedrun-task-${taskId}`;
     const choice = await vscode.window.showWarningMessage(
       `${dir} is not empty. Create a folder '${sub}' inside it for the task?`,
@@ -296,6 +335,11 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     const opts: Partial<OpenTaskArgs> = typeof arg === 'number' ? { taskId: arg } : { ...(arg ?? {}) };
     const taskId = opts.taskId ?? (await this.pickTask());
     if (taskId === undefined) return undefined;
+    // The task open in this window, clicked again: its brief, not a second copy somewhere else.
+    if (opts.dest === undefined && taskId === this.ctx?.task.taskId) {
+      await this.showBrief();
+      return undefined;
+    }
     const bench = this.clone?.root ?? this.ctx?.task.benchmarkPath;
     if (!bench) {
       void vscode.window.showErrorMessage('Speedrun: locate the benchmark first (Speedrun: Locate Benchmark…).');
@@ -324,7 +368,9 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     if (isCurrent) {
       this.refresh();
       if (this.ctx) await this.showScript(this.ctx, true);
+      if (this.ctx) await this.showBrief(true);
     } else if (opts.openFolder !== false) {
+      await this.context.globalState.update(BRIEF_PENDING, res.taskDir);
       await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(res.taskDir), { forceNewWindow: false });
     }
     return res;
@@ -338,7 +384,8 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: !force });
   }
 
-  private async showBrief(): Promise<void> {
+  /** The brief as a preview beside the script; `keepFocus` (a task just opened) leaves the focus in the script. */
+  private async showBrief(keepFocus = false): Promise<void> {
     const ctx = this.ctx;
     if (!ctx) {
       void vscode.window.showInformationMessage('Speedrun: open a task first (Speedrun: Open Task…).');
@@ -346,10 +393,17 @@ export class TaskWorkspace implements Workspace, vscode.Disposable {
     }
     const brief = path.join(ctx.taskDir, TASK_BRIEF);
     if (!fs.existsSync(brief)) fs.writeFileSync(brief, renderTaskBrief(ctx.task));
+    const script = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === ctx.scriptPath);
     try {
-      await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(brief));
+      await vscode.commands.executeCommand('markdown.showPreviewToSide', vscode.Uri.file(brief));
     } catch {
-      await vscode.window.showTextDocument(vscode.Uri.file(brief), { preview: true });
+      await vscode.window.showTextDocument(vscode.Uri.file(brief), { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: keepFocus });
+    }
+    // The preview takes the focus once it has opened, after the command returns: wait for that, then give it back.
+    if (keepFocus && script) {
+      const previewActive = () => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes(path.basename(TASK_BRIEF));
+      for (let i = 0; i < 40 && !previewActive(); i++) await new Promise((r) => setTimeout(r, 50));
+      await vscode.window.showTextDocument(script.document, { viewColumn: script.viewColumn, preserveFocus: false });
     }
   }
 
@@ -459,9 +513,11 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
     const open = this.ws.current()?.task.taskId === t.id;
     const item = new vscode.TreeItem(`Task ${t.id}: ${t.fromRecord} → ${t.toRecord}`);
     item.id = `task-${t.id}`;
+    // Short enough for the view's default width; the gap and the details are in the tooltip. Once a target is
+    // calibrated, its measured times follow (all targets in the tooltip).
     const cal = this.calibrated(t);
-    item.description = `${clock(t.baseline?.trainTimeMs)} → ${clock(t.target?.trainTimeMs)} · gap ${clock(t.gapMs)}${open ? ' · open' : ''}` +
-      (cal.length ? ` · ${cal[0].target}: ${clock(cal[0].a.meanMs)} → ${clock(cal[0].b.meanMs)}` : '');
+    item.description = `${clock(t.baseline?.trainTimeMs)} → ${clock(t.target?.trainTimeMs)}${open ? ' · open' : ''}` +
+      (cal.length ? ` · ${cal[0].target} ${clock(cal[0].a.meanMs)} → ${clock(cal[0].b.meanMs)}` : '');
     item.iconPath = !t.complete
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : t.warnings.length

@@ -20,9 +20,9 @@ import { dashboardMessage, type DashboardMessage, type ExportFormat } from '../.
 import { runIdOf } from '../commands';
 import { executeCommand, registerCommand } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
+import { DASHBOARD_VIEW } from '../layout';
 import { WebviewHost } from '../webviewHost';
 
-export const DASHBOARD_VIEW_TYPE = 'speedrun.dashboard';
 /** Live updates are batched: one message per interval instead of one per log line. */
 const FLUSH_MS = 150;
 const EXPORT_TIMEOUT_MS = 20_000;
@@ -43,8 +43,10 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   private readonly host: WebviewHost<HostMessage, DashboardMessage>;
   private readonly disposables: vscode.Disposable[] = [];
   private shown: Shown | undefined;
-  /** Opened without a run id: show the newest run of the task as runs start. */
-  private follow = true;
+  /** Pinned: keep the shown run. Otherwise a run of the task that starts later than `newest` replaces it. */
+  private pinned = false;
+  /** The task's newest run when the shown one was chosen (the one to follow has to be newer). */
+  private newest: string | undefined;
   private overlayIds: string[] = [];
   private readonly recordCurves = new Map<string, Promise<Curve[]>>();
   private readonly runVal = new Map<string, { size: number; val: ValPoint[] }>();
@@ -57,13 +59,12 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     private readonly runs: Runs,
     private readonly workspace: Workspace,
   ) {
-    this.host = new WebviewHost(context, { viewType: DASHBOARD_VIEW_TYPE, ...DASHBOARD_PAGE, script: 'dashboard.js', style: 'dashboard.css', schema: dashboardMessage }, {
+    this.host = new WebviewHost(context, { viewType: DASHBOARD_VIEW, ...DASHBOARD_PAGE, script: 'dashboard.js', style: 'dashboard.css', schema: dashboardMessage }, {
       onReady: () => this.sendInit(),
       onMessage: (m) => this.onMessage(m),
       onRevive: (state) => {
-        const runId = runIdOf(state);
-        this.follow = !runId;
-        this.select(runId);
+        this.pinned = (state as { pinned?: unknown } | undefined)?.pinned === true;
+        this.select(this.pinned ? runIdOf(state) : undefined);
       },
       onClose: () => (this.shown = undefined),
     }, log);
@@ -74,7 +75,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       runs.onDidEvent((e) => this.onRunEvent(e)),
       workspace.onDidChange(() => {
         if (this.host.isOpen && this.shown?.ctx.taskDir !== workspace.current()?.taskDir) {
-          this.follow = true;
+          this.pinned = false;
           this.select(undefined);
         }
       }),
@@ -86,15 +87,28 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     );
   }
 
-  /** Opens (or reveals) the dashboard on a run; without an id, on the task's newest run. */
+  /**
+   * Opens (or reveals) the dashboard on a run; without an id, on the task's newest run, or the pinned one.
+   * Either way it moves on to a run that starts later, unless pinned.
+   */
   show(runId?: string): void {
     if (!this.workspace.current()) {
       void vscode.window.showInformationMessage('Open a task first: the dashboard shows the runs of the open task.');
       return;
     }
     this.host.show(true);
-    this.follow = !runId;
-    this.select(runId);
+    if (runId || !this.pinned || !this.shown) this.select(runId);
+  }
+
+  /** Keeps the shown run (true), or goes back to following the task's newest run (false). */
+  pin(pinned: boolean): void {
+    this.pinned = pinned;
+    if (!pinned && this.shown && this.shown.meta.runId !== this.newestRun(this.shown.ctx)) this.select(undefined);
+    else void this.sendInit();
+  }
+
+  get isPinned(): boolean {
+    return this.pinned;
   }
 
   /** The run the panel shows, if any (for tests and other areas). */
@@ -121,9 +135,11 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     if (!ctx || !meta) {
       if (runId) this.log.warn(`dashboard: run ${runId} not found in the open task`);
       this.shown = undefined;
+      this.newest = undefined;
       this.host.setTitle(DASHBOARD_PAGE.title);
       return;
     }
+    this.newest = this.newestRun(ctx);
     this.shown = {
       ctx,
       meta,
@@ -160,6 +176,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     this.dirty = { header: false, result: false, runs: false };
     this.host.post({
       type: 'init',
+      pinned: this.pinned,
       task: taskInfo(s.ctx.task),
       header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince),
       targetValLoss: TARGET_VAL_LOSS,
@@ -260,10 +277,10 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     } else if (s && e.type === 'ended' && isTerminal(s.meta)) {
       // Another run of a repeat group may have ended: the card's repeats change.
       this.dirty.result = true;
-    } else if (this.follow && e.type === 'state' && (!s || isTerminal(s.meta)) && !TERMINAL_STATES.includes(e.state)) {
-      // A new run of the open task started while the shown one is over: follow it.
+    } else if (!this.pinned && e.type === 'state' && !TERMINAL_STATES.includes(e.state) && e.runId !== this.newest) {
+      // A run of the open task newer than any when the shown one was chosen: follow it.
       const ctx = this.workspace.current();
-      if (ctx && this.runs.list(ctx.taskDir).some((m) => m.runId === e.runId)) {
+      if (ctx && this.newestRun(ctx) === e.runId) {
         this.select(e.runId);
         return;
       }
@@ -292,8 +309,10 @@ export class DashboardController implements Dashboard, vscode.Disposable {
         if (s) await this.openScriptLine(s, m.line);
         return;
       case 'openRun':
-        this.follow = false;
         this.select(m.runId);
+        return;
+      case 'pin':
+        this.pin(m.pinned);
         return;
       case 'compareRuns':
         if (s) await executeCommand('speedrun.compareRuns', s.meta.runId, m.runId);

@@ -414,6 +414,8 @@ export class RunController implements Runs, vscode.Disposable {
     try {
       const meta = await this.start({ taskDir: ctx.taskDir, target: typeof target === 'string' ? target : undefined });
       if (meta) this.log.info(`run ${meta.runId} queued on ${meta.target}`);
+      // The dashboard (beside the script) follows the new run unless the user pinned another one.
+      if (meta && this.config().get<boolean>('dashboard.revealOnRun', true)) void executeCommand('speedrun.openDashboard');
     } catch (e) {
       void vscode.window.showErrorMessage((e as Error).message);
     }

@@ -1,10 +1,13 @@
 // The detached launcher, for `ssh` and `local` targets: one run at a time per target through a lock file on
 // the box, and the run in its own session and process group (setsid), so it outlives the connection. Layout:
-//   <remoteDir>/lock                      runId of the run holding this target
+//   <remoteDir>/lock                      `<runId> <machine> <pid> <start ms>`: the run holding this target
+//                                         and the process (editor or CLI) that took it
 //   <remoteDir>/runs/<runId>/train_gpt2.py, console.log (stdout+stderr), pgid, exit_code,
 //                            timed_out / cancelled (markers)
 // Every script is built with shellQuote only; the target's `setup` and `torchrun` are the user's own shell code
 // (machine-scoped settings) and run through `eval` of a quoted string.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { dataGlobs, RunFailed, runEnv, type Launched, type LauncherStatus, type LaunchSpec, type Placement, type RunLauncher } from '../../runs/launcher';
 import { evaluatePreflight, type PreflightOutcome } from '../../runs/preflight';
@@ -12,27 +15,77 @@ import { SCRIPT } from '../../runs/store';
 import type { RunMeta } from '../../runs/types';
 import { APPLY_ENV, cdRun, envInput, preflightScript, readFromScript, setupLines, TAKE_ENV } from '../commands';
 import type { Executor } from '../executor';
-import { quotePath, shellQuote } from '../shell';
+import { quotePath, shellJoin, shellQuote } from '../shell';
 
 /** True while a non-zombie process of the run's process group exists ($pg). Zombies are ignored: an init
  * that does not reap (containers) would otherwise keep a finished run "alive" forever. */
 const ALIVE_FN = `alive() { [ -n "$pg" ] && ps -A -o pgid=,stat= | awk -v g="$pg" '$1==g && $2 !~ /^Z/ {n++} END {exit n?0:1}'; }`;
 
+/** Who holds a lock: the run and the process that took it. */
+export interface LockOwner {
+  runId: string;
+  machine?: string;
+  pid?: number;
+  /** When that process started (ms since the epoch, from /proc), to tell a reused pid from the owner. */
+  startMs?: number;
+}
+
+/** Start time of a local process from /proc (Linux); undefined elsewhere or when it is gone. */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ is 100 on every Linux the kernel ABI allows user space to see.
+    return Number.isFinite(ticks) && btime ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A machine name as the lock file holds it: one word. */
+const machineWord = (m: string) => m.replace(/[^\w.-]/g, '_') || '-';
+
+export function formatLockOwner(o: LockOwner): string {
+  return [o.runId, machineWord(o.machine ?? '-'), o.pid ?? '-', o.startMs ?? '-'].join(' ');
+}
+
+/** Reads a lock file's line; an older lock holds only the run id. */
+export function parseLockOwner(line: string): LockOwner {
+  const [runId = '', machine, pid, start] = line.trim().split(/\s+/);
+  const num = (v?: string) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
+  return { runId, machine: machine && machine !== '-' ? machine : undefined, pid: num(pid), startMs: num(start) };
+}
+
+/** True only when the owner is provably gone: a process of this machine that no longer runs (or whose pid
+ * now belongs to a process started at another time). Owners on other machines are never judged from here. */
+export function ownerGone(o: LockOwner, here = os.hostname()): boolean {
+  if (!o.pid || o.machine !== machineWord(here)) return false;
+  try {
+    process.kill(o.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true;
+  }
+  const start = processStartMs(o.pid);
+  return o.startMs !== undefined && start !== undefined && Math.abs(start - o.startMs) > 2000;
+}
+
 /**
- * Take the target's lock for `runId` and create the run dir. Prints `HOME=`, `DIR=` (absolute remoteDir)
- * and `LOCK OK` or `LOCK BUSY <owner>`. A lock is stale when its run has ended, its processes are gone, or
- * it never launched within 15 minutes.
+ * Take the target's lock for `owner.runId` and create the run dir. Prints `HOME=`, `DIR=` (absolute remoteDir)
+ * and `LOCK OK`, or `LOCK BUSY <lock line>` (+ `HOLDER LAUNCHED` when the holder's run has started). A lock is
+ * stale when its run has ended, its processes are gone, or it never launched within 15 minutes.
  */
-export function lockScript(remoteDir: string, runId: string): string {
-  const id = shellQuote(runId);
+export function lockScript(remoteDir: string, owner: LockOwner): string {
+  const id = shellQuote(owner.runId);
   return [
     'set -u',
     `mkdir -p ${quotePath(remoteDir)}/runs/${id} && cd ${quotePath(remoteDir)} || exit 10`,
     'echo "HOME=$HOME"',
     'echo "DIR=$(pwd -P)"',
     ALIVE_FN,
+    'o=',
     'stale() {',
-    '  o=$(cat lock 2>/dev/null) || return 0',
+    '  read -r o _ < lock 2>/dev/null || return 0',
     `  [ "$o" = ${id} ] && return 0`,
     '  case "$o" in *[!0-9a-f-]*|"") return 0;; esac',
     '  [ -e "runs/$o/exit_code" ] && return 0',
@@ -40,16 +93,23 @@ export function lockScript(remoteDir: string, runId: string): string {
     '  [ -n "$(find lock -mmin +15 2>/dev/null)" ]',
     '}',
     'for i in 1 2 3; do',
-    `  if ( set -C; echo ${id} > lock ) 2>/dev/null; then echo "LOCK OK"; exit 0; fi`,
-    '  if stale; then rm -f lock; else echo "LOCK BUSY $(cat lock 2>/dev/null)"; exit 0; fi',
+    `  if ( set -C; echo ${shellQuote(formatLockOwner(owner))} > lock ) 2>/dev/null; then echo "LOCK OK"; exit 0; fi`,
+    '  if stale; then rm -f lock; else break; fi',
     'done',
     'echo "LOCK BUSY $(cat lock 2>/dev/null)"',
+    '[ -s "runs/$o/pgid" ] && echo "HOLDER LAUNCHED"',
+    'true',
   ].join('\n');
+}
+
+/** Remove the lock if it still holds exactly `line` (freeing a provably stale lock, and nothing newer). */
+export function breakLockScript(remoteDirAbs: string, line: string): string {
+  return `cd ${shellQuote(remoteDirAbs)} 2>/dev/null && IFS= read -r l < lock && [ "$l" = ${shellQuote(line)} ] && rm -f lock; true`;
 }
 
 /** Release the lock if `runId` holds it. */
 export function unlockScript(remoteDirAbs: string, runId: string): string {
-  return `cd ${shellQuote(remoteDirAbs)} 2>/dev/null && [ "$(cat lock 2>/dev/null)" = ${shellQuote(runId)} ] && rm -f lock; true`;
+  return `cd ${shellQuote(remoteDirAbs)} 2>/dev/null && read -r o _ < lock && [ "$o" = ${shellQuote(runId)} ] && rm -f lock; true`;
 }
 
 /** A launch script gets the env on stdin (envInput). */
@@ -139,7 +199,9 @@ export function statusScript(runDir: string): string {
   ].join('\n');
 }
 
-/** SIGTERM the run's process group, SIGKILL after `graceSec`, then report `GONE` or `ALIVE` + leftovers. */
+/** SIGTERM the run's process group, SIGKILL after `graceSec`, then report `GONE` or `ALIVE` + leftovers.
+ * A run that has already exited gets no cancelled mark (`ENDED <code>`): its results are real; only what it
+ * left running is stopped. */
 export function cancelScript(runDir: string, graceSec: number): string {
   const ticks = Math.max(1, Math.round(graceSec * 10));
   return [
@@ -147,7 +209,7 @@ export function cancelScript(runDir: string, graceSec: number): string {
     'pg=$(cat pgid 2>/dev/null)',
     '[ -n "$pg" ] || { echo "NOT LAUNCHED"; exit 0; }',
     ALIVE_FN,
-    'echo 1 > cancelled',
+    'if [ -e exit_code ]; then echo "ENDED $(cat exit_code)"; else echo 1 > cancelled; fi',
     'kill -TERM -- -"$pg" 2>/dev/null',
     `for ((i = 0; i < ${ticks}; i++)); do alive || { echo GONE; exit 0; }; sleep 0.1; done`,
     'kill -KILL -- -"$pg" 2>/dev/null',
@@ -184,15 +246,30 @@ export class DetachedLauncher implements RunLauncher {
 
   async place(x: Executor, meta: RunMeta): Promise<Placement> {
     const t = this.s.target;
-    const r = await x.exec(lockScript(t.remoteDir, meta.runId));
-    const home = /^HOME=(.*)$/m.exec(r.stdout)?.[1];
-    const dir = /^DIR=(.*)$/m.exec(r.stdout)?.[1];
-    if (r.code !== 0 || !dir) throw new RunFailed('lock', `Cannot create ${t.remoteDir} on ${x.label}: ${r.stderr.trim() || `exit ${r.code}`}`);
-    this.remoteDirAbs = dir;
-    this.home = home || '/';
-    const runDir = path.posix.join(dir, 'runs', meta.runId);
-    if (/^LOCK OK$/m.test(r.stdout)) return { placed: true, runDir };
-    return { placed: false, holder: /^LOCK BUSY (.*)$/m.exec(r.stdout)?.[1] ?? 'another run' };
+    const me: LockOwner = { runId: meta.runId, machine: os.hostname(), pid: process.pid, startMs: processStartMs(process.pid) };
+    let note: string | undefined;
+    for (;;) {
+      const r = await x.exec(lockScript(t.remoteDir, me));
+      const home = /^HOME=(.*)$/m.exec(r.stdout)?.[1];
+      const dir = /^DIR=(.*)$/m.exec(r.stdout)?.[1];
+      if (r.code !== 0 || !dir) throw new RunFailed('lock', `Cannot create ${t.remoteDir} on ${x.label}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      this.remoteDirAbs = dir;
+      this.home = home || '/';
+      if (/^LOCK OK$/m.test(r.stdout)) return { placed: true, runDir: path.posix.join(dir, 'runs', meta.runId), note };
+      const line = /^LOCK BUSY (.*)$/m.exec(r.stdout)?.[1] ?? '';
+      const holder = parseLockOwner(line);
+      const by = holder.pid ? ` (pid ${holder.pid} on ${holder.machine})` : '';
+      // A run that never launched, taken by a process of this machine that is gone (a killed CLI): free it now.
+      if (!note && !/^HOLDER LAUNCHED$/m.test(r.stdout) && ownerGone(holder)) {
+        await x.exec(breakLockScript(dir, line));
+        note = `freed the target lock of run ${holder.runId}: the process that took it${by} is gone and its run never started`;
+        continue;
+      }
+      const lock = path.posix.join(dir, 'lock');
+      const rm = shellJoin(['rm', '-f', lock]);
+      const where = t.kind === 'ssh' ? shellJoin(['ssh', ...(t.port ? ['-p', t.port] : []), t.user ? `${t.user}@${t.host}` : t.host, rm]) : rm;
+      return { placed: false, holder: `${holder.runId || 'another run'}${by}`, howToFree: `if that run is gone, free the target with: ${where}` };
+    }
   }
 
   async release(x: Executor, meta: RunMeta): Promise<void> {
@@ -247,8 +324,9 @@ export class DetachedLauncher implements RunLauncher {
     return Buffer.concat(chunks);
   }
 
-  async cancel(x: Executor, meta: RunMeta): Promise<{ problem?: string }> {
+  async cancel(x: Executor, meta: RunMeta): Promise<{ ended?: boolean; problem?: string }> {
     const r = await x.exec(cancelScript(meta.remoteDir!, this.s.cancelGraceMs / 1000));
+    if (/^ENDED /m.test(r.stdout)) return { ended: true };
     if (!/^ALIVE$/m.test(r.stdout)) return {};
     const lines = r.stdout.split('\n');
     const left = lines.slice(lines.indexOf('ALIVE') + 1).filter(Boolean);

@@ -1,0 +1,21 @@
+// Where our editors go: the dashboard, the agent transcript and the agent's live diff share one group beside
+// the code instead of opening a group each (three groups squeeze the script).
+import * as vscode from 'vscode';
+
+export const DASHBOARD_VIEW = 'speedrun.dashboard';
+export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
+/** Documents of agent checkpoints: the left side of the live diff. */
+export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
+
+/** The group that already holds one of those, else the one beside the active editor. */
+export function sideColumn(): vscode.ViewColumn {
+  for (const g of vscode.window.tabGroups.all) {
+    for (const t of g.tabs) {
+      const ours = t.input instanceof vscode.TabInputWebview
+        ? [DASHBOARD_VIEW, TRANSCRIPT_VIEW].some((v) => (t.input as vscode.TabInputWebview).viewType.endsWith(v))
+        : t.input instanceof vscode.TabInputTextDiff && t.input.original.scheme === CHECKPOINT_SCHEME;
+      if (ours) return g.viewColumn;
+    }
+  }
+  return vscode.ViewColumn.Beside;
+}
