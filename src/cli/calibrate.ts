@@ -87,6 +87,7 @@ export const command = defineCommand({
       else out(`${Object.entries(data).map(([r, c]) => `record ${r}: ${rec(c)}`).join('\n') || `nothing measured on ${target.name} yet`}\n${cost}\n`);
       return EXIT.ok;
     }
+    const bench = benchmarkArg(values.benchmark);
     err(`[calibrate] ${cost}\n`);
     if (values.all && !values.yes && est.totalRuns > 0) {
       const a = await ask('Start? (yes/no) ');
@@ -95,7 +96,6 @@ export const command = defineCommand({
         return EXIT.ok;
       }
     }
-    const bench = benchmarkArg(values.benchmark);
     const m = manager({ taskDir: process.cwd(), sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
     const detach = () => {
       err('\n[calibrate] detached; the current run goes on. Run the same command again to resume.\n');
