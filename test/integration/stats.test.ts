@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { openTask } from '../../src/core/benchmark/openTask';
 import { RunStore } from '../../src/core/runs/store';
 import { CalibrationStore } from '../../src/core/stats/calibration';
-import { BASELINE_DIR } from '../../src/core/stats/repeat';
+import { BASELINE_DIR, readGroup, repeatLine, summarizeGroup } from '../../src/core/stats/repeat';
 import { testBelow } from '../../src/core/stats/ttest';
 import { REPO_ROOT, ensureUser, startSshd, type Sshd } from '../support/sshd';
 import { makeShards, removeTemps, tempDir, writeSshConfig } from '../support/runFixture';
@@ -72,6 +72,10 @@ async function repeatsWithBaseline(targetArgs: string[], env: Record<string, str
   assert.equal(base.list().length, 3);
   assert.equal(fs.readFileSync(base.file(j.group.baseline[0], 'train_gpt2.py'), 'utf8'), fs.readFileSync(RECORD(12), 'utf8'));
   assert.equal(new RunStore(task).list().length, 3, "the baseline stays out of the task's own runs");
+
+  // The Runs view's one line for each run of the group.
+  const line = repeatLine(summarizeGroup(task, readGroup(task, j.group.repeatId)));
+  assert.match(line, /^x3\/3 · val 3\.27\d\d ± 0\.\d{4} · 2\d\d\.\d ± \d+\.\d s · p \S+ (PASS|FAIL)$/);
 
   // significance over the same runs: the group, the run ids, and the timing test by run ids.
   const byGroup = JSON.parse((await cli(['significance', '--repeat', j.group.repeatId, '--task-dir', task, '--json']).done).stdout);

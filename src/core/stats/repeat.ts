@@ -210,3 +210,15 @@ export function summarizeGroup(taskDir: string, g: RepeatGroup, threshold?: numb
     faster: times.length >= 2 && baseTimes.length >= 2 ? testFaster(times, baseTimes) : null,
   };
 }
+
+/** One line for lists (the Runs view): mean ± sd of val loss and train time over the finished repeats, and p. */
+export function repeatLine(s: RepeatSummary): string {
+  const v = s.attempt.valLoss;
+  const t = s.attempt.trainTimeMs;
+  const pm = (x: Sample, digits: number, scale = 1) => `${(x.mean / scale).toFixed(digits)}${x.n > 1 ? ` ± ${(x.std / scale).toFixed(digits)}` : ''}`;
+  const parts = [`x${s.group.attempt.length}/${s.group.repeats}`];
+  if (v) parts.push(`val ${pm(v, 4)}`);
+  if (t) parts.push(`${pm(t, 1, 1000)} s`);
+  if (s.significance) parts.push(`p ${s.significance.p < 1e-4 ? s.significance.p.toExponential(1) : s.significance.p.toFixed(4)} ${s.significance.pass ? 'PASS' : 'FAIL'}`);
+  return parts.join(' · ');
+}

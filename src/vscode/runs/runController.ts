@@ -13,6 +13,7 @@ import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../
 import { runIdOf, type RunRef } from '../commands';
 import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Runs, Workspace } from '../services';
+import { listGroups, repeatLine, summarizeGroup } from '../../core/stats/repeat';
 
 const ACTIVE: RunState[] = ['connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating'];
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
@@ -50,10 +51,19 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     this.changed.fire(undefined);
   }
 
+  /** Run x K groups of the listed runs (run id -> its group's one-line summary), read once per refresh. */
+  private repeats = new Map<string, string>();
+
   getChildren(el?: RunMeta): RunMeta[] {
     if (el) return [];
     const ctx = this.ctl.workspace.current();
-    return ctx ? this.ctl.list(ctx.taskDir).slice().reverse() : [];
+    this.repeats = new Map();
+    if (!ctx) return [];
+    for (const g of listGroups(ctx.taskDir)) {
+      const line = repeatLine(summarizeGroup(ctx.taskDir, g));
+      for (const id of g.attempt) this.repeats.set(id, line);
+    }
+    return this.ctl.list(ctx.taskDir).slice().reverse();
   }
 
   getTreeItem(m: RunMeta): vscode.TreeItem {
@@ -66,6 +76,8 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     if (m.valLoss !== undefined) bits.push(`val ${m.valLoss.toFixed(4)}`);
     if (m.startedAt) bits.push(duration((m.endedAt ? Date.parse(m.endedAt) : Date.now()) - Date.parse(m.startedAt)));
     if (m.simulated) bits.push('SIMULATED');
+    const repeat = this.repeats.get(m.runId);
+    if (repeat) bits.push(repeat);
     item.description = bits.join(' · ');
     const [icon, color] = ICONS[m.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
@@ -75,6 +87,7 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     if (m.failure) tip.appendText(`${m.failure.stage}: ${m.failure.message}\n\n`);
     if (m.error) tip.appendText(`${m.error.kind}: ${m.error.message}\n\n`);
     if (m.preflight?.torch) tip.appendText(`python ${m.preflight.python}, torch ${m.preflight.torch}\n`);
+    if (repeat) tip.appendText(`\nRun x K (finished repeats, mean ± sd): ${repeat}\n`);
     item.tooltip = tip;
     item.id = m.runId;
     // run.queued | run.active | run.ended: menus key off these.
