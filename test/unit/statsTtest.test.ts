@@ -1,6 +1,6 @@
 // t-tests against reference figures. scipy cannot be installed here, so the figures come from two independent
 // routes, written into the test:
-// - mpmath 1.3.0 at 30 significant digits (already on this machine's python3): the t CDF as the regularized incomplete beta,
+// - mpmath 1.3.0 at 30 significant digits (already on this machine's python3; written here to 15): the t CDF as the regularized incomplete beta,
 //   P(T <= t) = I_{v/(v+t^2)}(v/2, 1/2) / 2 for t < 0, with mean, sample sd, t and Welch's df computed from
 //   the same data in exact decimal arithmetic (the script is in this suite's comment at the bottom);
 // - printed t tables (one-sided 0.01 critical values, 3 decimals) and the closed forms for 1-4 degrees of freedom.
@@ -18,17 +18,17 @@ suite('stats: t-tests', () => {
     assert.equal(r.df, 4);
     assert.equal(r.threshold, 3.28);
     close(r.mean, 3.27634, 1e-12, 'mean');
-    close(r.std, 0.0013164345787011218, 1e-9, 'sample sd');
-    close(r.t, -6.2167987153027344, 1e-9, 't');
-    close(r.p, 0.0017038136934157799, 1e-7, 'p');
+    close(r.std, 0.00131643457870112, 1e-9, 'sample sd');
+    close(r.t, -6.21679871530273, 1e-9, 't');
+    close(r.p, 0.00170381369341578, 1e-7, 'p');
     assert.equal(r.pass, true);
   });
 
   test('10 seeds just above the line: p = 0.0106 does not pass (mpmath reference)', () => {
     const r = testBelow([3.2795, 3.2781, 3.2802, 3.2788, 3.2779, 3.281, 3.2791, 3.2785, 3.2798, 3.2783]);
-    close(r.std, 0.00099977775308093126, 1e-9, 'sample sd');
-    close(r.t, -2.7834229481228593, 1e-9, 't');
-    close(r.p, 0.010640683890028478, 1e-7, 'p');
+    close(r.std, 0.000999777753080931, 1e-9, 'sample sd');
+    close(r.t, -2.78342294812286, 1e-9, 't');
+    close(r.p, 0.0106406838900285, 1e-7, 'p');
     assert.equal(r.pass, false, 'p >= 0.01 fails');
   });
 
@@ -39,16 +39,16 @@ suite('stats: t-tests', () => {
 
   test("Welch: the attempt is faster than the baseline (mpmath reference, unequal n and variances)", () => {
     const fast = testFaster([289.1, 290.4, 288.7, 291.0, 289.9], [317.2, 318.9, 316.5, 318.1]);
-    close(fast.t, -41.553418959547884, 1e-9, 't');
-    close(fast.df, 6.1733110982302432, 1e-9, 'df');
-    close(fast.p, 4.2838404178271794e-9, 1e-6, 'p');
+    close(fast.t, -41.5534189595479, 1e-9, 't');
+    close(fast.df, 6.17331109823024, 1e-9, 'df');
+    close(fast.p, 4.28384041782718e-9, 1e-6, 'p');
     assert.equal(fast.pass, true);
     close(fast.diff, fast.attempt.mean - fast.baseline.mean, 1e-15, 'diff');
 
     const close6 = testFaster([100.2, 99.1, 101.5, 100.8, 99.7, 100.9], [101.0, 100.4, 102.2, 101.7]);
-    close(close6.t, -1.8001742407975598, 1e-9, 't');
-    close(close6.df, 7.0835898393422444, 1e-9, 'df');
-    close(close6.p, 0.057176456446788596, 1e-7, 'p');
+    close(close6.t, -1.80017424079756, 1e-9, 't');
+    close(close6.df, 7.08358983934224, 1e-9, 'df');
+    close(close6.p, 0.0571764564467886, 1e-7, 'p');
     assert.equal(close6.pass, false);
   });
 
