@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyBlocks, parseBlocks } from '../src/core/agent/editFormat';
-import { checkSyntax } from '../src/core/agent/pySyntax';
+import { checkSyntax } from '../src/core/rules/syntax';
 import { TurnRegions } from '../src/core/agent/regions';
-import { checkRules } from '../src/core/agent/rules';
+import { checkRules } from '../src/core/rules';
 
 const rounds = Number(process.argv[2] ?? 25);
 const FIXTURES = path.resolve(__dirname, '../../test/fixtures/benchmark/workspace_templates/nanogpt_speedrun');

@@ -1,4 +1,5 @@
-// Bundles the extension, the CLI, the language server and the two webviews (dashboard, transcript) with esbuild.
+// Bundles the extension, the CLI, the language server, the MCP server and the two webviews (dashboard, transcript)
+// with esbuild.
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 
@@ -21,7 +22,7 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', server: 'src/server/server.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', server: 'src/server/server.ts', mcp: 'src/mcp/server.ts' }, outdir: 'dist' },
   // Inline map in dev builds: a separate media/*.map would be packaged (media/** goes into the VSIX).
   { ...common, sourcemap: production ? false : 'inline', platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { dashboard: 'webview-ui/main.ts', transcript: 'webview-ui/transcript.ts' }, outdir: 'media' },
 ];

@@ -6,14 +6,14 @@ import { execFileSync } from 'node:child_process';
 
 const file = process.argv[2] ?? 'speedrun-workbench.vsix';
 const ALLOWED = [
-  /^dist\/(extension|cli|server)\.js$/,
+  /^dist\/(extension|cli|server|mcp)\.js$/,
   /^media\/.+/,
   /^tasks\/.+\.(json|md)$/,
   /^package\.json$/,
   /^(readme|changelog)\.md$/i,
   /^license(\.txt)?$/i,
 ];
-const REQUIRED = ['dist/extension.js', 'dist/cli.js', 'dist/server.js', 'media/dashboard.js', 'media/transcript.js', 'package.json', /^readme\.md$/i, /^license(\.txt)?$/i];
+const REQUIRED = ['dist/extension.js', 'dist/cli.js', 'dist/server.js', 'dist/mcp.js', 'media/dashboard.js', 'media/transcript.js', 'package.json', /^readme\.md$/i, /^license(\.txt)?$/i];
 const FORBIDDEN = [/^(src|test|out|webview-ui|scripts|bench|node_modules|\.cs|\.tmp)\//, /\.ts$/, /\.map$/, /^media\/screenshots\//];
 
 /** File names in a zip, from its central directory. */

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what `npm test` and `npm start` need on a fresh Debian machine, idempotently and quickly when
-# everything is already there: apt packages, node_modules, and code-server 4.99.4 (reached as .cs/).
+# everything is already there: apt packages (slurm-wlm + munge for the Slurm tests, which start their own
+# single-node cluster), node_modules, and code-server 4.99.4 (reached as .cs/).
 # Sourced or run from the repo root. Set SPEEDRUN_SKIP_APT=1 to skip the apt check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 CS_VERSION=4.99.4
 APT_PACKAGES=(chromium openssh-server ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
-  build-essential python3 curl ca-certificates)
+  build-essential python3 curl ca-certificates slurm-wlm munge)
 
 log() { printf '[deps] %s\n' "$*"; }
 

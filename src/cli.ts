@@ -48,4 +48,13 @@ async function main(argv: string[]): Promise<number> {
 // `speedrun tasks | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : EXIT.failed));
 
+// Whatever escapes a command (a rejected promise nobody awaited) still ends as one sentence, not a stack trace.
+const fatal = (e: unknown) => {
+  const d = describeError(e);
+  err(`speedrun: ${d.message}\n`);
+  void exitAfterFlush(d.exitCode);
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 void main(process.argv.slice(2)).then(exitAfterFlush);

@@ -13,6 +13,8 @@ import { alpha, type Palette } from './theme';
 /** A horizontal reference line (the 3.28 target, the record's step time), drawn across the plot area. */
 interface RefLineOptions { value: number | null; label: string; color: string }
 declare module 'chart.js' {
+  // The type parameter must keep chart.js's name for the declaration merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface PluginOptionsByType<TType> {
     refLine?: RefLineOptions;
   }

@@ -22,7 +22,8 @@ export const command = defineCommand({
       err(describeEnd(stored, store));
       return stored.state === 'finished' ? EXIT.ok : EXIT.failed;
     }
-    if (stored.state === 'queued') {
+    // `queued` with a start time is a launched run waiting in a scheduler's queue (Slurm PENDING): follow it.
+    if (stored.state === 'queued' && !stored.startedAt) {
       throw new CliError(`run ${runId} was never launched (it is still queued, or the process that queued it is gone); start a new one with: speedrun run --task-dir ${JSON.stringify(taskDir)}`);
     }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);

@@ -7,7 +7,8 @@ import { command as parseLog } from './parseLog';
 import { runCommand, cancelCommand } from './run';
 import { command as compare } from './compare';
 import { command as attach } from './attach';
+import { command as agent } from './agent';
 import { command as significance } from './significance';
 import { command as calibrate } from './calibrate';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, significance, calibrate];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent, significance, calibrate];

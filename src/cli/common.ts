@@ -85,7 +85,9 @@ export function parseCommandArgs<O extends OptionSpecs>(cmd: CommandSpec<O>, arg
     if (t.kind !== 'option') continue;
     const o = cmd.options[t.name];
     if (!o) throw new CliError(`unknown option ${t.rawName} (${see})`, EXIT.usage);
-    if (o.type === 'string' && t.value === undefined) throw new CliError(`option ${t.rawName} needs a value: ${flag(t.name, o)}`, EXIT.usage);
+    // `--run --json` is a forgotten value, not a run named --json (write --run=--json for that).
+    const swallowed = !t.inlineValue && t.value !== undefined && t.value.length > 1 && t.value.startsWith('-');
+    if (o.type === 'string' && (t.value === undefined || swallowed)) throw new CliError(`option ${t.rawName} needs a value: ${flag(t.name, o)}`, EXIT.usage);
     if (o.type === 'boolean' && t.inlineValue) throw new CliError(`option ${t.rawName} takes no value`, EXIT.usage);
     values[t.name] = o.type === 'boolean' ? true : t.value;
   }

@@ -10,6 +10,7 @@ import { connectTarget } from '../core/remote/connect';
 import type { HostKeyPrompt } from '../core/remote/ssh';
 import { chooseTarget, loadTargetFiles, TargetFileError, type LoadedTargets } from '../core/remote/targetFiles';
 import type { Target } from '../core/remote/targets';
+import { preRunCheck } from '../core/rules/preRun';
 import { RunError, RunManager } from '../core/runs/manager';
 import { RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
@@ -153,9 +154,10 @@ export const runCommand = defineCommand({
     repeat: { type: 'string', value: 'K', description: 'run it K times (no console output; a summary with mean ± sd and the t-test at the end)' },
     'interleave-baseline': { type: 'boolean', description: "with --repeat: also run record i's script K times, alternating with yours on the same target" },
     json: { type: 'boolean', description: 'with --repeat: print the summary as JSON' },
+    'ignore-rules': { type: 'boolean', description: 'run even when the script breaks a benchmark rule (the run will not count)' },
   },
   notes: [
-    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input.',
+    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules).',
     "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
   ],
   examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log', 'speedrun run --target h100 --repeat 5 --interleave-baseline'],
@@ -163,6 +165,13 @@ export const runCommand = defineCommand({
     const timeLimit = Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
     const taskDir = taskDirOf(values['task-dir']);
+    // The benchmark rules, as the editor checks them before a run (core/rules/preRun.ts).
+    const check = await preRunCheck(taskDir, { python: process.env.SPEEDRUN_PYTHON });
+    if (check.errors.length) {
+      err(`${check.details}\n`);
+      if (!values['ignore-rules']) throw new CliError(`${check.summary} Fix it, or pass --ignore-rules to run it anyway.`);
+      err(`[speedrun] ${check.summary} Running it anyway (--ignore-rules).\n`);
+    }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);
     const repeats = values.repeat === undefined ? undefined : Number(values.repeat);
@@ -197,7 +206,7 @@ export const runCommand = defineCommand({
     }
     err(`[speedrun] run ${meta.runId} on ${target.name}\n`);
     const detach = () => {
-      err(`\n[speedrun] detached; run ${meta.runId} goes on. Cancel it with: speedrun cancel ${meta.runId} --task-dir ${JSON.stringify(taskDir)}\n`);
+      err(`\n[speedrun] detached; run ${meta.runId} goes on. Follow it again with: speedrun attach ${meta.runId} --task-dir ${JSON.stringify(taskDir)} (or cancel it with: speedrun cancel ...)\n`);
       m.dispose();
       void exitAfterFlush(EXIT.failed);
     };
@@ -212,7 +221,7 @@ export const runCommand = defineCommand({
 
 export const cancelCommand = defineCommand({
   name: 'cancel',
-  summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
+  summary: 'Cancel a run (ssh/local: SIGTERM to its process group on the box, SIGKILL after 10 s; slurm: scancel) and store what it left.',
   positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
   options: commonOptions,
   notes: [

@@ -1,6 +1,6 @@
-// Hosts agent sessions in the language server: builds the backend and the loop, and implements the loop's host
-// through the client (readScript / applyEdit / review / run requests). Sessions are persisted to the task's
-// transcript as they go.
+// Hosts agent sessions in the language server: builds the backend (from the registry, plus the VS Code language
+// model proxy only a client can offer) and the session, and implements the session's host through the client
+// (readScript / applyEdit / review / run requests). Sessions are persisted to the task's transcript as they go.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
@@ -8,17 +8,19 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ModelBackend } from '../core/agent/backends/backend';
-import { OpenAIBackend } from '../core/agent/backends/openai';
-import { ReplayBackend, loadGroundTruthDiff } from '../core/agent/backends/replay';
+import { defaultBackends } from '../core/agent/backends';
+import { acpFactory } from '../core/agent/backends/acp';
+import type { BackendRegistry } from '../core/agent/backends/registry';
 import { saveCheckpoint } from '../core/agent/checkpoints';
 import { lineEdits } from '../core/agent/editFormat';
-import { loadAgentHints, assertAgentLevel } from '../core/agent/hints';
 import { type AgentHost, AgentLoop } from '../core/agent/loop';
-import { checkScript } from '../core/agent/rules';
+import { buildSession, newSessionId } from '../core/agent/session';
+import { checkScript } from '../core/rules';
 import { appendEvent, saveTurnScript } from '../core/agent/transcript';
-import type { AgentEvent, AgentEventBody, Budget } from '../core/agent/types';
+import type { AgentEvent, AgentEventBody } from '../core/agent/types';
+import { unseal } from '../core/seal';
 import {
-  AgentEventNotification, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
+  AcpPermissionRequest, AgentEventNotification, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
   RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, encodeEditLabel,
 } from '../shared/agentProtocol';
 import { baselineText, loadTask } from './taskLookup';
@@ -50,22 +52,28 @@ class LmProxyBackend implements ModelBackend {
   }
 }
 
-function validBudget(b: Budget): Budget {
-  const n = (x: unknown, name: string) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new ResponseError(ErrorCodes.InvalidParams, `budget.${name} must be a positive integer`);
-    return x;
-  };
-  return { iterations: n(b?.iterations, 'iterations'), runs: n(b?.runs, 'runs'), tokens: n(b?.tokens, 'tokens') };
-}
+const invalid = (message: string) => new ResponseError(ErrorCodes.InvalidParams, message);
 
 export class AgentSessions {
   private current: { loop: AgentLoop; sessionId: string; emit: (e: AgentEventBody) => void } | undefined;
   private readonly lmDeltas = new Map<string, (text: string) => void>();
+  private readonly backends: BackendRegistry;
 
   constructor(
     private readonly connection: Connection,
     private readonly python: () => string | false | undefined,
-  ) {}
+    /** Opens secrets the client sealed with the key it gave this process at spawn (see core/seal.ts). */
+    private readonly sealKey: string | undefined,
+  ) {
+    this.backends = defaultBackends().register({
+      kind: 'vscode-lm',
+      summary: 'a language model the user has in VS Code (vscode.lm), reached through the client',
+      create: (c) => new LmProxyBackend(this.connection, this.lmDeltas, c.selector, `VS Code language model · ${c.label}`),
+      modelOf: (c) => c.label,
+    })
+      // ACP agents ask the user through the client (the diff beside the editor, then a choice).
+      .register(acpFactory({ askPermission: async (q, signal) => (await this.connection.sendRequest(AcpPermissionRequest, q, tokenFor(signal))).optionId }));
+  }
 
   register(): void {
     this.connection.onRequest(StartAgentRequest, (p) => this.start(p));
@@ -77,24 +85,23 @@ export class AgentSessions {
   private start(p: StartAgentParams): { sessionId: string } {
     if (this.current) throw new ResponseError(ErrorCodes.InvalidRequest, 'An agent session is already running; stop it first.');
     const info = loadTask(p.taskDir);
-    if (!info) throw new ResponseError(ErrorCodes.InvalidParams, `${p.taskDir} is not a task folder (no .speedrun/task.json).`);
-    const budget = validBudget(p.budget);
-    const { task } = info;
-    let backend: ModelBackend & { exhausted?: boolean };
-    let hints: ReturnType<typeof loadAgentHints> = [];
-    const replay = p.backend.kind === 'replay';
-    if (p.backend.kind === 'replay') {
-      // The one path that reads level 0, and only because the user chose the replay explicitly.
-      backend = new ReplayBackend(loadGroundTruthDiff(task.benchmarkPath, task.fromRecord), task);
-    } else {
-      p.hintLevels.forEach((l) => assertAgentLevel(l));
-      hints = loadAgentHints(task.benchmarkPath, task.fromRecord, p.hintLevels);
-      backend =
-        p.backend.kind === 'openai'
-          ? new OpenAIBackend({ baseUrl: p.backend.baseUrl, model: p.backend.model, apiKey: p.apiKey, temperature: p.backend.temperature })
-          : new LmProxyBackend(this.connection, this.lmDeltas, p.backend.selector, `VS Code language model · ${p.backend.label}`);
+    if (!info) throw invalid(`${p.taskDir} is not a task folder (no .speedrun/task.json).`);
+    let apiKey: string | undefined;
+    if (p.sealedApiKey) {
+      if (!this.sealKey) throw invalid('This server was started without a session key, so it cannot open the API key.');
+      try {
+        apiKey = unseal(p.sealedApiKey, this.sealKey);
+      } catch (e) {
+        throw invalid(`Cannot open the API key: ${(e as Error).message}.`);
+      }
     }
-    const sessionId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+    let built: ReturnType<typeof buildSession>;
+    try {
+      built = buildSession(this.backends, { taskDir: p.taskDir, task: info.task, backend: p.backend, hintLevels: p.hintLevels ?? [], budget: p.budget, apiKey, target: p.target });
+    } catch (e) {
+      throw invalid((e as Error).message);
+    }
+    const sessionId = newSessionId();
     const emit = (body: AgentEventBody) => {
       const e = { ...body, sessionId, at: new Date().toISOString() } as AgentEvent;
       try {
@@ -105,19 +112,9 @@ export class AgentSessions {
       void this.connection.sendNotification(AgentEventNotification, e);
     };
     const host = this.host(p, sessionId, emit, () => baselineText(loadTask(p.taskDir) ?? info));
-    const loop = new AgentLoop(host, { task, hints, backend, budget, enforceRules: !replay });
+    const loop = new AgentLoop(host, built.options);
     this.current = { loop, sessionId, emit };
-    emit({
-      type: 'session',
-      backend: backend.label,
-      model: p.backend.kind === 'openai' ? p.backend.model : p.backend.kind === 'vscode-lm' ? p.backend.label : undefined,
-      hintLevels: replay ? [] : [...p.hintLevels].sort(),
-      hintFiles: hints.map((h) => h.name),
-      target: p.target,
-      budget,
-      taskId: task.taskId,
-      replay,
-    });
+    emit(built.opening);
     loop
       .run()
       .catch((e) => this.connection.console.error(`agent loop failed: ${(e as Error).stack ?? e}`))
@@ -152,6 +149,7 @@ export class AgentSessions {
         const r = await c.sendRequest(RevertTurnRequest, { turn, reason });
         if (!r.restored && r.message) emit({ type: 'note', turn, text: r.message });
       },
+      // The client runs the saved file, which is the script the turn left in the document.
       run: (turn, signal) => c.sendRequest(RunScriptRequest, { taskDir: p.taskDir, turn, target: p.target }, tokenFor(signal)),
       saveTurn: (turn, text) => saveTurnScript(p.taskDir, sessionId, turn, text),
       emit,

@@ -8,8 +8,10 @@ import {
   TextDocuments, createConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { type Violation, checkScript } from '../core/agent/rules';
+import { type Violation, checkScript } from '../core/rules';
+import { takeSealKey } from '../core/seal';
 import { AgentSessions } from './agentSession';
+import { watchFrames } from './frames';
 import { baselineText, findTaskDir, loadTask } from './taskLookup';
 
 /** Options the client may pass in `initializationOptions`. */
@@ -23,6 +25,13 @@ export interface ServerInitOptions {
 const SOURCE = 'speedrun';
 const SCRIPT = 'train_gpt2.py';
 
+// Over stdio a broken frame would leave the server alive but deaf: exit with the reason so the client restarts it.
+if (process.argv.includes('--stdio')) {
+  watchFrames(process.stdin, (reason) => {
+    process.stderr.write(`speedrun language server: the client sent a broken message frame: ${reason}. Exiting so the client can restart the server.\n`);
+    process.exit(2);
+  });
+}
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 let options: ServerInitOptions = {};
@@ -131,7 +140,7 @@ connection.onCodeLens((params): CodeLens[] => {
   ];
 });
 
-new AgentSessions(connection, () => options.python).register();
+new AgentSessions(connection, () => options.python, takeSealKey()).register();
 
 documents.listen(connection);
 connection.listen();

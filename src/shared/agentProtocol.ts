@@ -2,6 +2,7 @@
 // agent (src/server/); the transcript webview's are in transcriptProtocol.ts and webviewMessages.ts. Edits themselves travel as standard LSP
 // `workspace/applyEdit` requests whose label starts with AGENT_EDIT_LABEL (see AgentEditLabel).
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { PermissionQuestion } from '../core/agent/backends/acp';
 import type {
   AgentEvent, AgentHintLevel, BackendConfig, Budget, ChatMessage, RunOutcome, Usage,
 } from '../core/agent/types';
@@ -15,8 +16,11 @@ export interface StartAgentParams {
   scriptUri: string;
   hintLevels: AgentHintLevel[];
   backend: BackendConfig;
-  /** OpenAI-compatible backends only; read from SecretStorage by the client, never logged or persisted. */
-  apiKey?: string;
+  /**
+   * OpenAI-compatible backends only: the key from SecretStorage, sealed with the key the client gave the server
+   * at spawn (src/core/seal.ts), so a verbose trace of this request shows no secret.
+   */
+  sealedApiKey?: string;
   target?: string;
   budget: Budget;
 }
@@ -56,6 +60,9 @@ export interface LmChatParams {
 }
 export const LmChatRequest = new RequestType<LmChatParams, { text: string; usage: Usage }, void>('speedrun/agent/lmChat');
 export const LmDeltaNotification = new NotificationType<{ requestId: string; text: string }>('speedrun/agent/lmDelta');
+
+/** An ACP agent asks before a tool call (core/agent/backends/acp.ts); the client shows the diff and asks the user. */
+export const AcpPermissionRequest = new RequestType<PermissionQuestion, { optionId?: string }, void>('speedrun/agent/acpPermission');
 
 // ---- agent edits (workspace/applyEdit labels) ----
 

@@ -31,10 +31,10 @@ export interface Runs {
   runDir(taskDir: string, runId: string): string;
   readonly onDidEvent: vscode.Event<RunEvent>;
   /**
-   * Optional check before a user's run (set by the agent area: the benchmark rules). Resolves false when the
-   * run must not start (the user saw the violations and did not override them).
+   * The benchmark rules before a user's run (core/rules/preRun.ts). Resolves false when the run must not start
+   * (the user saw the violations and did not override them); `answer` stands in for the user's reply (tests).
    */
-  preRunCheck?: (taskDir: string) => Promise<boolean>;
+  checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean>;
 }
 
 /** The dashboard panel (src/vscode/dashboard/dashboardPanel.ts). */

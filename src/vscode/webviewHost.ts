@@ -40,6 +40,8 @@ interface Pending {
 export class WebviewHost<Out, In extends { type: string }> implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
+  /** The page is ready and onReady has sent what it shows: a request posted now comes after that. */
+  private loaded = false;
   private readyWaiters: (() => void)[] = [];
   private readonly pending = new Map<string, Pending>();
   private panelDisposables: vscode.Disposable[] = [];
@@ -88,9 +90,9 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
     return true;
   }
 
-  /** Resolves once the page is ready (revealing the panel, since a hidden page may be unloaded). */
+  /** Resolves once the page is ready and has been sent its content (revealing the panel: a hidden page may be unloaded). */
   whenReady(timeoutMs: number): Promise<void> {
-    if (this.ready) return Promise.resolve();
+    if (this.loaded) return Promise.resolve();
     if (!this.panel) return Promise.reject(new Error(`the ${this.page.title} is not open`));
     this.panel.reveal(undefined, true);
     return new Promise((resolve, reject) => {
@@ -130,7 +132,7 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
   private attach(panel: vscode.WebviewPanel): void {
     if (this.panel && this.panel !== panel) this.close(true);
     this.panel = panel;
-    this.ready = false;
+    this.ready = this.loaded = false;
     panel.iconPath = vscode.Uri.joinPath(this.media, 'speedrun.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.media] };
     const asset = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(this.media, name)).toString();
@@ -146,7 +148,7 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       // Without retainContextWhenHidden a hidden page is unloaded; it posts `ready` again when shown.
       panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
+        if (!panel.visible) this.ready = this.loaded = false;
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) this.close(false);
@@ -171,8 +173,12 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
       p.resolve(m);
     } else if (m.type === 'ready') {
       this.ready = true;
-      for (const w of this.readyWaiters.splice(0)) w();
-      run(() => this.handlers.onReady());
+      this.loaded = false;
+      run(async () => {
+        await this.handlers.onReady();
+        this.loaded = this.ready;
+        if (this.loaded) for (const w of this.readyWaiters.splice(0)) w();
+      });
     } else run(() => this.handlers.onMessage(m));
   }
 
@@ -180,7 +186,7 @@ export class WebviewHost<Out, In extends { type: string }> implements vscode.Dis
   private close(dispose: boolean): void {
     const panel = this.panel;
     this.panel = undefined;
-    this.ready = false;
+    this.ready = this.loaded = false;
     for (const d of this.panelDisposables.splice(0)) d.dispose();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);

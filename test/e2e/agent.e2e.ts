@@ -148,6 +148,9 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     assert.match(text, /New best attempt: turn 1/);
     assert.equal(await t2.locator('.badge.valid').count(), 1);
     assert.match(text, /Ended \(iteration budget used \(1\)\)/);
+    assert.match(text, /budget 1 turn, 1 run, 100,000 tokens/, 'counts read as words');
+    assert.match(text, /· 1 turn, 1 run, [\d,]+ tokens/);
+    assert.match(text, /starts from the starting script/);
     await t2.locator('.response details.reasoning summary').first().click();
     await runCommand(page, 'Notifications: Clear All Notifications'); // toasts would cover the transcript
     await cs.screenshot('agent-transcript');

@@ -232,8 +232,8 @@ suite('agent in VS Code', function () {
     we.replace(scriptUri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'save_checkpoint : bool = False'.length)), 'save_checkpoint : bool = True');
     assert.ok(await vscode.workspace.applyEdit(we));
     let asked = 0;
-    assert.equal(await agent.checkBeforeRun(taskDir, async () => (asked++, false)), false);
-    assert.equal(await agent.checkBeforeRun(taskDir, async () => (asked++, true)), true);
+    assert.equal(await runs.checkBeforeRun(taskDir, async () => (asked++, false)), false);
+    assert.equal(await runs.checkBeforeRun(taskDir, async () => (asked++, true)), true);
     assert.equal(asked, 2);
     // The language server reports the same rule in the Problems view.
     const diag = await waitFor('a diagnostic', () => vscode.languages.getDiagnostics(scriptUri).find((d) => d.code === 'save-checkpoint'));
@@ -242,7 +242,7 @@ suite('agent in VS Code', function () {
     undo.replace(scriptUri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'save_checkpoint : bool = True'.length)), 'save_checkpoint : bool = False');
     assert.ok(await vscode.workspace.applyEdit(undo));
     await doc.save();
-    assert.equal(await agent.checkBeforeRun(taskDir, async () => (asked++, false)), true);
+    assert.equal(await runs.checkBeforeRun(taskDir, async () => (asked++, false)), true);
     assert.equal(asked, 2, 'a clean script runs without asking');
   });
 });

@@ -115,6 +115,14 @@ suite('dashboard in VS Code', function () {
     await waitFor('the dashboard on the new run', () => dashboard.shownRunId === id);
     await runs.waitForEnd(id);
 
+    // The host asks the page for its export and waits for the answer (request/response over postMessage).
+    const csv = path.join(box, 'export.csv');
+    assert.equal(await vscode.commands.executeCommand('speedrun.exportDashboard', 'csv', csv), csv);
+    assert.match(fs.readFileSync(csv, 'utf8'), /^kind,step,total_steps,train_time_ms,step_avg_ms,train_loss,val_loss\nval,0,/);
+    const png = path.join(box, 'export.png');
+    assert.equal(await vscode.commands.executeCommand('speedrun.exportDashboard', 'png', png), png);
+    assert.deepEqual([...fs.readFileSync(png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+
     await vscode.workspace.getConfiguration('speedrun').update('dashboard.revealOnRun', false, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitFor('the panel to close', () => groupOf(isDashboard) === undefined);

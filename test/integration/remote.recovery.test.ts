@@ -148,18 +148,35 @@ suite('integration: picking up interrupted runs over real sshd', function () {
     assert.equal(fs.existsSync(store.file(runId, 'owner.pid')), false);
   });
 
-  test('attach while the first CLI still follows the run streams the same output; both end finished', async () => {
+  test('Ctrl-C on run detaches and prints the attach command, which picks the run up again', async () => {
     const task = makeTask({ steps: 60, valEvery: 30 });
     const run = cli(['run', '--target', 'slow', '--task-dir', task, ...common()]);
     const [, runId] = await run.waitFor(RUN_ID);
     await run.waitFor(/^step:5\/60 /m);
+    run.kill('SIGINT');
+    assert.equal(await run.code, 1);
+    const [, again] = run.stderr().match(/Follow it again with: (speedrun attach \S+ --task-dir "[^"]+")/) ?? [];
+    assert.equal(again, `speedrun attach ${runId} --task-dir ${JSON.stringify(task)}`);
+    const attach = cli([...again.split(' ').slice(1, 4), task, ...common()]);
+    assert.equal(await attach.code, 0, attach.stderr());
+    const store = new RunStore(task);
+    assert.equal(store.readResults(runId)!.status, 'COMPLETED');
+    assert.deepEqual(trainSteps(store.readConsole(runId).toString()), Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  test('attach while the first CLI still follows the run streams the same output; both end finished', async () => {
+    // Long enough that the second CLI starts well before the run ends, even on a busy machine.
+    const task = makeTask({ steps: 240, valEvery: 120 });
+    const run = cli(['run', '--target', 'slow', '--task-dir', task, ...common()]);
+    const [, runId] = await run.waitFor(RUN_ID);
+    await run.waitFor(/^step:5\/240 /m);
     const attach = cli(['attach', runId, '--task-dir', task, ...common()]);
     assert.equal(await run.code, 0, run.stderr());
     assert.equal(await attach.code, 0, attach.stderr());
     assert.match(attach.stderr(), /followed by another process/);
     const local = new RunStore(task).readConsole(runId).toString();
     assert.ok(attach.stdout().length > 0 && local.endsWith(attach.stdout()), 'attach printed the tail of the log as it grew');
-    assert.match(attach.stdout(), /^step:60\/60 val_loss:/m);
+    assert.match(attach.stdout(), /^step:240\/240 val_loss:/m);
     assert.equal(run.stdout(), local, 'one writer: the log is stored once');
   });
 

@@ -200,7 +200,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   } catch (e) {
     const tail = readLog().split('\n').slice(-30).join('\n');
     await stop();
-    throw new Error(`${(e as Error).message}\n--- code-server log (tail) ---\n${tail}`);
+    throw new Error(`${(e as Error).message}\n--- code-server log (tail) ---\n${tail}`, { cause: e });
   }
 }
 

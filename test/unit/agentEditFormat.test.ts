@@ -110,7 +110,7 @@ suite('agent edit format: applying', () => {
     const m = r.failures[0].message;
     assert.match(m, /^Block 1: the SEARCH part does not match/);
     assert.match(m, /closest part of the file starts at line 3 \(2 of 3 lines equal\)/);
-    assert.match(m, /First difference at line 4: the file has "    num_iterations : int = 1875", the SEARCH part has "    num_iterations : int = 2000"/);
+    assert.match(m, /First difference at line 4: the file has " {4}num_iterations : int = 1875", the SEARCH part has " {4}num_iterations : int = 2000"/);
   });
 
   test('a block none of whose lines exist says so', () => {

@@ -4,82 +4,11 @@ import * as path from 'node:path';
 import { OpenAIBackend } from '../../src/core/agent/backends/openai';
 import { ReplayBackend, diffToBlocks, loadGroundTruthDiff } from '../../src/core/agent/backends/replay';
 import { ForbiddenHintError, assertAgentLevel, loadAgentHints } from '../../src/core/agent/hints';
-import { type AgentHost, AgentLoop, type LoopOptions } from '../../src/core/agent/loop';
-import { checkScript } from '../../src/core/agent/rules';
-import type { AgentEventBody, RunOutcome } from '../../src/core/agent/types';
+import { AgentLoop, type LoopOptions } from '../../src/core/agent/loop';
 import { readTaskFile } from '../../src/core/benchmark/openTask';
 import type { TaskFile } from '../../src/core/benchmark/types';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
-import { FIXTURE, cleanupTemps, hintText, makeTaskDir, recordScript } from './agentHelpers';
-
-const BASE = recordScript(12);
-const steps = (s: string) => Number(/num_iterations : int = (\d+)/.exec(s)![1]);
-const block = (search: string, replace: string) => `train_gpt2.py\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
-const setSteps = (from: number, to: number, plan = `Train for ${to} steps instead of ${from}.`) =>
-  `${plan}\n\n${block(`    num_iterations : int = ${from} # optimizer steps`, `    num_iterations : int = ${to} # optimizer steps`)}`;
-
-/** The simulated box for these tests: 100 ms a step; fewer than 1700 steps miss the 3.28 target. */
-function simRunner(script: string, n: number): RunOutcome {
-  const s = steps(script);
-  return {
-    runId: `run-${n}`,
-    state: 'finished',
-    final: { n_steps: s, val_loss: s >= 1700 ? 3.2771 : 3.2912, train_time: s * 100, is_valid: s >= 1700 },
-  };
-}
-
-/** An in-memory editor + run engine standing in for the language client. */
-class FakeHost implements AgentHost {
-  version = 1;
-  events: AgentEventBody[] = [];
-  checkpoints: string[] = [];
-  ran: string[] = [];
-  decisions: ('accept' | 'reject')[] = [];
-  private turnStart = new Map<number, string>();
-  constructor(
-    public text: string,
-    private runner: (script: string, n: number) => RunOutcome = simRunner,
-  ) {}
-  async readScript() {
-    return { text: this.text, version: this.version };
-  }
-  async applyEdit(e: Parameters<AgentHost['applyEdit']>[0]) {
-    if (e.version !== this.version || e.before !== this.text) return { applied: false, reason: 'the document changed' };
-    this.text = e.after;
-    this.version++;
-    return { applied: true };
-  }
-  async checkpoint(turn: number, text: string) {
-    this.checkpoints.push(text);
-    this.turnStart.set(turn, text);
-    return this.checkpoints.length;
-  }
-  checkRules(text: string) {
-    return checkScript(text, BASE);
-  }
-  async review(turn: number) {
-    const decision = this.decisions.shift() ?? 'accept';
-    if (decision === 'reject') await this.revert(turn);
-    return { decision, by: 'user' as const };
-  }
-  async revert(turn: number) {
-    this.text = this.turnStart.get(turn)!;
-    this.version++;
-  }
-  async run() {
-    this.ran.push(this.text);
-    return this.runner(this.text, this.ran.length);
-  }
-  saveTurn() {
-    return undefined;
-  }
-  emit(e: AgentEventBody) {
-    this.events.push(e);
-  }
-  of<T extends AgentEventBody['type']>(type: T) {
-    return this.events.filter((e): e is Extract<AgentEventBody, { type: T }> => e.type === type);
-  }
-}
+import { BASE, FIXTURE, FakeHost, block, cleanupTemps, hintText, makeTaskDir, recordScript, setSteps, simRunner, steps } from './agentHelpers';
 
 suite('agent loop against a fake OpenAI-compatible server', function () {
   this.timeout(120_000); // the rule check starts python3, slow on a busy machine
@@ -153,7 +82,7 @@ suite('agent loop against a fake OpenAI-compatible server', function () {
     await loop(host, { budget: { iterations: 1, runs: 5, tokens: 1_000_000 } }).run();
     const fixRequest = fake.requests[1].body.messages![3].content;
     assert.match(fixRequest, /No block was applied/);
-    assert.match(fixRequest, /First difference at line \d+: the file has "    num_iterations : int = 1875 # optimizer steps", the SEARCH part has "    num_iterations : int = 1900 # optimizer steps"/);
+    assert.match(fixRequest, /First difference at line \d+: the file has " {4}num_iterations : int = 1875 # optimizer steps", the SEARCH part has " {4}num_iterations : int = 1900 # optimizer steps"/);
     assert.deepEqual(host.ran.map(steps), [1750]);
     assert.deepEqual(host.of('edit').map((e) => e.applied), [[], [1]]);
   });

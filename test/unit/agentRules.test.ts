@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { checkRules, checkScript, describeViolations, type RuleId, type Violation } from '../../src/core/agent/rules';
-import { fallbackCheck } from '../../src/core/agent/pySyntax';
+import { checkRules, checkScript, describeViolations, type RuleId, type Violation } from '../../src/core/rules';
+import { fallbackCheck } from '../../src/core/rules/syntax';
 import { applyEdits, mutate, recordScript } from './agentHelpers';
 
 // Record 12 of our fixture clone is the starting script; each test breaks one rule in a copy of it.
 const BASE = recordScript(12);
 const VAL_PRINT = 'print0(f"step:{step}/{args.num_iterations} val_loss:{val_loss:.4f}';
-const TRAIN_PRINT_LINE = /\n    print0\(f"step:\{step\+1\}.*\n/;
+const TRAIN_PRINT_LINE = /\n {4}print0\(f"step:\{step\+1\}.*\n/;
 
 function only(violations: Violation[], rule: RuleId): Violation {
   assert.equal(violations.length, 1, `expected one violation, got: ${describeViolations(violations, '')}`);
@@ -68,7 +68,7 @@ suite('agent rules: data files and val_tokens', () => {
   });
 
   test('a removed val_files line is flagged and the fix puts it back in place', () => {
-    const s = mutate(BASE, /\n    val_files = os\.environ\["NANOGPT_VAL_FILES"\]/, '');
+    const s = mutate(BASE, /\n {4}val_files = os\.environ\["NANOGPT_VAL_FILES"\]/, '');
     const v = only(checkRules(s, BASE), 'data-files');
     assert.match(v.message, /removed/);
     fixRestoresBaseline(s, v);
@@ -103,7 +103,7 @@ suite('agent rules: save_checkpoint', () => {
   });
 
   test('removing the setting is flagged and the fix restores it', () => {
-    const s = mutate(BASE, /\n    save_checkpoint : bool = False/, '');
+    const s = mutate(BASE, /\n {4}save_checkpoint : bool = False/, '');
     fixRestoresBaseline(s, only(checkRules(s, BASE), 'save-checkpoint'));
   });
 });

@@ -9,7 +9,7 @@ import {
   ApplyWorkspaceEditRequest, CodeActionRequest, CodeLensRequest, type Diagnostic, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, InitializeRequest, InitializedNotification, type ProtocolConnection,
   PublishDiagnosticsNotification, type PublishDiagnosticsParams, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
-  type TextDocumentEdit, type TextEdit, createProtocolConnection,
+  type TextDocumentEdit, type TextEdit, Trace, createProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { AgentEvent } from '../../src/core/agent/types';
 import { readTranscript } from '../../src/core/agent/transcript';
@@ -18,6 +18,7 @@ import {
   AgentEventNotification, LmChatRequest, LmDeltaNotification, type LmChatParams, ReadScriptRequest, ReviewTurnRequest, RevertTurnRequest,
   RunScriptRequest, StartAgentRequest, decodeEditLabel,
 } from '../../src/shared/agentProtocol';
+import { SEAL_KEY_ENV, newSealKey, seal } from '../../src/core/seal';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { REPO, applyEdits, cleanupTemps, hintText, makeTaskDir, mutate, recordScript, tempDir } from './agentHelpers';
 
@@ -40,9 +41,14 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function startServer(initializationOptions: Record<string, unknown>, rootDir: string): Promise<Session> {
-  const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** The key each test server gets at spawn, as the VS Code client gives one (src/core/seal.ts). */
+const SEAL_KEY = newSealKey();
+
+async function startServer(initializationOptions: Record<string, unknown>, rootDir: string, trace?: string[]): Promise<Session> {
+  const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, [SEAL_KEY_ENV]: SEAL_KEY } });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  // Verbose tracing, as `speedrun.trace.server: verbose` does in VS Code: every message with its params.
+  if (trace) await conn.trace(Trace.Verbose, { log: (m: string, data?: string) => trace.push(data ? `${m}\n${data}` : m) });
   const diagnostics = new Map<string, PublishDiagnosticsParams[]>();
   const waiters: (() => void)[] = [];
   conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
@@ -167,7 +173,7 @@ suite('language server: an agent session driven by a scripted client', function 
     cleanupTemps();
   });
 
-  test('edits arrive as labelled workspace/applyEdit requests; the session is persisted', async () => {
+  test('edits arrive as labelled workspace/applyEdit requests; the session is persisted; a verbose trace holds no key', async () => {
     const taskDir = makeTaskDir(12);
     const scriptPath = path.join(taskDir, 'train_gpt2.py');
     const uri = pathToFileURL(scriptPath).href;
@@ -176,7 +182,8 @@ suite('language server: an agent session driven by a scripted client', function 
         { content: 'Fewer steps.\n<<<<<<< SEARCH\n    num_iterations : int = 1875 # optimizer steps\n=======\n    num_iterations : int = 1750 # optimizer steps\n>>>>>>> REPLACE\n' },
       ],
     });
-    s = await startServer({ python: false }, taskDir);
+    const trace: string[] = [];
+    s = await startServer({ python: false }, taskDir, trace);
     const doc = { text: fs.readFileSync(scriptPath, 'utf8'), version: 1 };
     const labels: ReturnType<typeof decodeEditLabel>[] = [];
     const events: AgentEvent[] = [];
@@ -207,7 +214,7 @@ suite('language server: an agent session driven by a scripted client', function 
       scriptUri: uri,
       hintLevels: [2],
       backend: { kind: 'openai', baseUrl: fake.baseUrl, model: 'fake' },
-      apiKey: 'sk-do-not-persist-me',
+      sealedApiKey: seal('sk-do-not-persist-me', SEAL_KEY),
       budget: { iterations: 1, runs: 1, tokens: 100_000 },
     });
     assert.match(r.sessionId, /^\d{8}T\d{6}-\w{6}$/);
@@ -221,7 +228,10 @@ suite('language server: an agent session driven by a scripted client', function 
     assert.deepEqual(stored.map((e) => e.type), events.filter((e) => e.type !== 'delta').map((e) => e.type));
     const raw = fs.readFileSync(path.join(taskDir, '.speedrun/agent/transcript.jsonl'), 'utf8');
     assert.ok(!raw.includes('sk-do-not-persist-me'), 'the API key is never written');
-    assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-do-not-persist-me');
+    assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-do-not-persist-me', 'the server opened the sealed key');
+    const traced = trace.join('\n');
+    assert.match(traced, /speedrun\/agent\/start[\s\S]*sealedApiKey/, 'the start request was traced with its params');
+    assert.ok(!traced.includes('sk-do-not-persist-me'), 'no trace line holds the key');
     assert.deepEqual(listCheckpoints(taskDir).map((c) => [c.n, c.turn]), [[1, 1]]);
   });
 
@@ -307,5 +317,53 @@ suite('language server: an agent session driven by a scripted client', function 
     };
     await assert.rejects(s.conn.sendRequest(StartAgentRequest, params), /hint level 0 is not available to an agent/);
     await assert.rejects(s.conn.sendRequest(StartAgentRequest, { ...params, hintLevels: [], budget: { iterations: 0, runs: 1, tokens: 1 } }), /budget.iterations must be a positive integer/);
+  });
+});
+
+suite('language server over stdio: broken message frames', function () {
+  this.timeout(60_000);
+  const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+  /** Sends `bytes`, then a valid initialize request; reports whether the server exited, answered, and what it said. */
+  async function send(bytes: string): Promise<{ code: number | null; answered: boolean; stderr: string }> {
+    const child = spawn(process.execPath, [bundleServer(), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (stderr += b));
+    const exited = new Promise<number | null>((ok) => child.once('exit', (c) => ok(c)));
+    child.stdin!.on('error', () => undefined); // the server may be gone before the second write
+    child.stdin!.write(bytes);
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin!.write(frame(init));
+    const code = await Promise.race([exited, new Promise<'alive'>((ok) => setTimeout(() => ok('alive'), 3000))]);
+    const answered = /"id":1/.test(out);
+    if (code === 'alive') {
+      child.kill();
+      await exited;
+      return { code: null, answered, stderr };
+    }
+    return { code, answered, stderr };
+  }
+
+  for (const [what, bytes, reason] of [
+    ['Content-Length: abc', 'Content-Length: abc\r\n\r\n{}', /Content-Length "abc" is not a byte count/],
+    ['a negative Content-Length', 'Content-Length: -5\r\n\r\n{}', /Content-Length "-5" is not a byte count/],
+    ['no Content-Length', 'Content-Type: application/vscode-jsonrpc\r\n\r\n{}', /a frame without a Content-Length header/],
+    ['a Content-Length larger than the body', 'Content-Length: 500\r\n\r\n{"jsonrpc":"2.0"}', /Content-Length 500 is larger than the message/],
+  ] as const) {
+    test(`${what}: the server exits with the reason on stderr instead of going deaf`, async () => {
+      const r = await send(bytes);
+      assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+      assert.match(r.stderr, reason);
+      assert.match(r.stderr, /Exiting so the client can restart the server/);
+    });
+  }
+
+  test('a well-framed body that is not JSON is answered with an error and the server keeps listening', async () => {
+    const r = await send(frame('xx'));
+    assert.equal(r.code, null, r.stderr);
+    assert.equal(r.answered, true);
   });
 });

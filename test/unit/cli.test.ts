@@ -161,6 +161,7 @@ suite('cli: the speedrun command line', function () {
     const cases: [string[], RegExp][] = [
       [['run', '--bogus'], /^speedrun run: unknown option --bogus \(see 'speedrun run --help'\)$/],
       [['compare', '--run'], /^speedrun compare: option --run needs a value: --run RUNID$/],
+      [['compare', '--run', '--json'], /^speedrun compare: option --run needs a value: --run RUNID$/],
       [['parse-log', 'x.log', '--json=yes'], /^speedrun parse-log: option --json takes no value$/],
       [['parse-log'], /^speedrun parse-log: expected FILE, got none/],
       [['parse-log', 'a', 'b'], /^speedrun parse-log: expected FILE, got 'a' 'b'/],
@@ -354,7 +355,7 @@ suite('cli: the speedrun command line', function () {
     const before = tree(dir);
     const r = speedrun(['cancel', runId, '--task-dir', dir, '--targets-file', localTargets(tempDir())]);
     assert.equal(r.code, 3, r.err);
-    assertOneSentence(r.err, /owner\.pid should be a file holding the pid .* but is a folder; remove it and cancel again/);
+    assertOneSentence(r.err, /owner\.pid should be a file holding the pid .* but is a folder; remove it and try again/);
     assert.deepEqual(tree(dir), before);
   });
 });

@@ -15,7 +15,7 @@ suite('compare: patch export', () => {
     ['from an empty file', '', ATTEMPT],
     ['to an empty file', BASE, ''],
     ['unchanged', BASE, BASE],
-    ['whitespace only', BASE, BASE.replace(/    /g, '\t')],
+    ['whitespace only', BASE, BASE.replace(/ {4}/g, '\t')],
   ];
   for (const [name, baseline, attempt] of cases) {
     test(`round-trips with applyPatch: ${name}`, () => {

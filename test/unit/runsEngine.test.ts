@@ -344,8 +344,23 @@ suite('runs: engine with a fake launcher', () => {
     const end = await r.engine.done;
     assert.equal(end.state, 'finished');
     assert.equal(r.details().filter((d) => d === 'PENDING (Resources)').length, 1);
-    assert.equal(r.launcher.followOffsets.length, 4);
+    // Launched but waiting: the run is `queued` with the scheduler's reason, and nothing is followed meanwhile.
+    assert.ok(r.events.some((e) => e.type === 'state' && e.state === 'queued' && e.detail === 'PENDING (Resources)'));
+    assert.equal(r.launcher.followOffsets.length, 1);
     assert.equal(r.store.readConsole(r.runId).toString(), LOG.join(''));
+  });
+
+  test('cancel of a launched run still waiting in the scheduler queue goes through the launcher (scancel), not just the record', async () => {
+    const r = rig();
+    r.launcher.waiting = 1000;
+    void r.engine.start();
+    await r.until((e) => e.type === 'state' && e.state === 'queued' && e.detail === 'PENDING (Resources)');
+    assert.equal(r.store.read(r.runId)?.schedulerState, 'PENDING (Resources)');
+    r.launcher.waiting = 0;
+    await r.engine.cancel();
+    const end = await r.engine.done;
+    assert.equal(end.state, 'cancelled');
+    assert.ok(r.launcher.calls.includes('cancel'), r.launcher.calls.join(' '));
   });
 
   test("a launcher's end reason becomes the failure of a run that ended without an exit code", async () => {

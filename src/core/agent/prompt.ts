@@ -4,7 +4,7 @@
 import { TARGET_VAL_LOSS, type TaskFile } from '../benchmark/types';
 import type { FinalResult } from '../logs/types';
 import type { AgentHint } from './hints';
-import { RULE_TEXT, type RuleId } from './rules';
+import { RULE_TEXT, type RuleId } from '../rules';
 import type { ChatMessage, RunOutcome } from './types';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -2,14 +2,15 @@
 // run reports back to it. Shared by the loop (core), the language server that hosts it and the VS Code client.
 import type { FinalResult, ScriptError } from '../logs/types';
 import type { RunState } from '../runs/types';
+import type { RuleId } from '../rules/types';
 
-/** The benchmark rules (core/agent/rules.ts). Declared here so this file imports no code: webviews read it. */
-export type RuleId = 'data-files' | 'save-checkpoint' | 'logging' | 'torchrun' | 'syntax';
+export type { RuleId };
 
 /** Hint levels an agent may be given. Level 0 (the ground-truth diff) is never one of them. */
 export type AgentHintLevel = 1 | 2 | 3;
 export const AGENT_HINT_LEVELS: readonly AgentHintLevel[] = [1, 2, 3];
 
+/** An agent session's budget (validated by BudgetSchema in budget.ts). */
 export interface Budget {
   /** Turns: one proposal, its review and at most one run each. */
   iterations: number;
@@ -21,7 +22,9 @@ export interface Budget {
 export type BackendConfig =
   | { kind: 'openai'; baseUrl: string; model: string; temperature?: number }
   | { kind: 'vscode-lm'; selector: { id?: string; vendor?: string; family?: string }; label: string }
-  | { kind: 'replay' };
+  | { kind: 'replay' }
+  /** An ACP agent process (Claude Code's adapter, `gemini --acp`, ...): `command` as the user configured it. */
+  | { kind: 'acp'; command: string; label?: string };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';

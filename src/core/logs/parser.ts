@@ -33,6 +33,7 @@ const MEM_RE = /^peak memory (?:consumption|allocated): (\d+) MiB(?: reserved: (
 
 // torchrun worker output may be prefixed `[rank3]:` (or `[default3]:` with --tee), usually followed by one space.
 const RANK_RE = /^\[(?:rank|default)(\d+)\]: ?/;
+// eslint-disable-next-line no-control-regex -- matching terminal escape sequences is the point
 const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
 const FRAME_RE = /^\s+File "([^"]+)", line (\d+)(?:, in (.*))?$/;
 const EXC_RE = /^([A-Za-z_][\w.]*)(?::[ ]?(.*))?$/;

@@ -26,7 +26,7 @@ export function setupLines(setup: string | undefined, onFail: string): string[] 
 
 /** Count existing files matching a glob held in a variable: IFS= keeps spaces, the glob still expands,
  * and nothing in the value is evaluated (no command substitution happens on an expansion result). */
-function countGlob(varName: string, glob: string): string[] {
+export function countGlob(varName: string, glob: string): string[] {
   return [`${varName}=${shellQuote(glob)}`, `n=0; IFS=; for f in $${varName}; do [ -e "$f" ] && n=$((n+1)); done; unset IFS; echo "$n"`];
 }
 

@@ -1,4 +1,5 @@
-// One entry point from a Target to an Executor: local bash, or SSH resolved like OpenSSH would.
+// One entry point from a Target to an Executor: local bash, or SSH (a box or a Slurm login node) resolved like
+// OpenSSH would.
 import { LocalExecutor, type Executor } from './executor';
 import { connectSsh, SshError, type ConnectCallbacks, type ConnectOptions } from './ssh';
 import { resolveHost, type ResolveOptions } from './sshConfig';
@@ -10,12 +11,14 @@ export interface ConnectDeps extends ConnectCallbacks {
 }
 
 export async function connectTarget(t: Target, deps: ConnectDeps): Promise<Executor> {
-  if (t.kind === 'local') return new LocalExecutor();
+  // A Slurm target without a login node submits from this machine.
+  if (t.kind === 'local' || !t.host) return new LocalExecutor();
+  const alias = t.host;
   let host;
   try {
-    host = await resolveHost(t.host, { user: t.user, port: t.port, identityFile: t.identityFile }, deps.resolve);
+    host = await resolveHost(alias, { user: t.user, port: t.port, identityFile: t.identityFile }, deps.resolve);
   } catch (e) {
-    throw new SshError(`Cannot resolve the SSH settings of '${t.host}' (target ${t.name}): ${(e as Error).message}`, 'config');
+    throw new SshError(`Cannot resolve the SSH settings of '${alias}' (target ${t.name}): ${(e as Error).message}`, 'config');
   }
   return connectSsh(host, deps, deps.connect);
 }

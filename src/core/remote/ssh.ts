@@ -1,7 +1,7 @@
 // SSH connections with ssh2: ProxyJump chains (forwardOut), agent + identity files + passphrases, and host
 // keys checked against known_hosts before anything else happens.
 import * as fs from 'node:fs';
-import { Client, utils, type ClientChannel, type ConnectConfig, type AnyAuthMethod, type AuthenticationType } from 'ssh2';
+import { Client, utils, type ClientChannel, type ConnectConfig, type AnyAuthMethod, type AuthenticationType, type ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionLostError, type ExecOptions, type ExecResult, type Executor } from './executor';
 import {
   appendKnownHost, checkHostKey, explainRefusal, fingerprintSha256, keyTypeOf, knownHostName, knownKeyTypes, readKnownHosts,
@@ -192,7 +192,7 @@ function connectHop(h: ResolvedHost, cb: ConnectCallbacks, opts: ConnectOptions,
     readyTimeout: opts.readyTimeoutMs ?? 20_000,
     keepaliveInterval: opts.keepaliveIntervalMs ?? 5_000,
     keepaliveCountMax: 3,
-    algorithms: known.length ? { serverHostKey: { prepend: known, append: [], remove: [] } as any } : undefined,
+    algorithms: known.length ? { serverHostKey: { prepend: known as ServerHostKeyAlgorithm[], append: [], remove: [] } } : undefined,
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
       const v = checkHostKey(entries, name, key);
       if (v.status === 'known') return verify(true);

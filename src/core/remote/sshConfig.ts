@@ -150,7 +150,7 @@ function findSsh(): Promise<string | null> {
 
 /** Resolve `host` (alias or name) with explicit overrides winning over the config, as on ssh's command line. */
 // Hostnames, aliases, IPv4 and [IPv6]; user names as Unix allows them. No shell metacharacters, no leading '-'.
-const SAFE_HOST = /^[A-Za-z0-9_\[][A-Za-z0-9._:\[\]-]*$/;
+const SAFE_HOST = /^[A-Za-z0-9_[][A-Za-z0-9._:[\]-]*$/;
 const SAFE_USER = /^[A-Za-z0-9_][A-Za-z0-9._@-]*\$?$/;
 
 export async function resolveHost(host: string, overrides: HostOverrides = {}, opts: ResolveOptions = {}, depth = 0): Promise<ResolvedHost> {

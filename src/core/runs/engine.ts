@@ -79,6 +79,10 @@ export class RunEngine {
   get targetName() {
     return this.o.target.name;
   }
+  /** The target's scheduler queues this run (no lane of the manager's). */
+  get queuesItself() {
+    return !!this.o.launcher.queuesItself;
+  }
   /** start() or attach() has been called. */
   get started() {
     return this.begun;
@@ -247,18 +251,22 @@ export class RunEngine {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        let pid: number;
-        try {
-          pid = Number(fs.readFileSync(this.ownerFile, 'utf8'));
-        } catch {
-          return false; // not a readable pid file (a folder in its place): watch only, never crash
-        }
+        const pid = this.ownerPid();
+        if (pid === null) return false; // not a readable pid file (a folder in its place): watch only, never crash
         if (pid === process.pid) return (this.owner = true);
         if (pid > 0 && pidAlive(pid)) return false;
         fs.rmSync(this.ownerFile, { force: true }); // its process is gone
       }
     }
     return false;
+  }
+
+  private ownerPid(): number | null {
+    try {
+      return Number(fs.readFileSync(this.ownerFile, 'utf8'));
+    } catch {
+      return null;
+    }
   }
 
   private releaseOwnership() {
@@ -268,7 +276,7 @@ export class RunEngine {
 
   /** Follow another process's run through its meta.json and console.log until it ends. */
   private async observe(): Promise<RunMeta> {
-    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${fs.readFileSync(this.ownerFile, 'utf8').trim()})` });
+    this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: `followed by another process (pid ${this.ownerPid() ?? '?'})` });
     this.offset = this.o.store.consoleSize(this.runId);
     while (!this.detached) {
       await this.pause(500);
@@ -325,7 +333,8 @@ export class RunEngine {
     for (const w of res.report.warnings) this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `warning: ${w}` });
     if (res.errors.length) throw new RunFailed('preflight', res.errors.join('\n'));
     const p = res.report;
-    this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `ok: ${p.gpus} GPUs, python ${p.python}, torch ${p.torch}, ${p.trainShards} train shards, ${p.freeDiskMiB} MiB free` });
+    const facts = [p.gpus !== null && `${p.gpus} GPUs`, p.python && `python ${p.python}`, p.torch && `torch ${p.torch}`, p.trainShards !== null && `${p.trainShards} train shards`, p.freeDiskMiB !== null && `${p.freeDiskMiB} MiB free`];
+    this.o.emit({ type: 'state', runId: this.runId, state: 'preflight', detail: `ok: ${facts.filter(Boolean).join(', ')}` });
   }
 
   private async uploadAndLaunch(x: Executor) {
@@ -346,17 +355,36 @@ export class RunEngine {
 
   private async stream() {
     const l = this.o.launcher;
-    let said: string | undefined;
+    let said = this.meta.schedulerState;
+    const firstWait = Math.min(1000, this.o.lockRetryMs ?? 15_000);
+    let wait = firstWait;
     for (;;) {
-      await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
+      // While the scheduler holds the run in its queue there is nothing to follow yet; only its status.
+      if (this.meta.state !== 'queued') await this.withConnection('stream', (x) => l.follow(x, this.meta, this.offset, (b) => this.onBytes(b)));
       const st = await this.withConnection('stream', (x) => l.status(x, this.meta));
       if (st.exit !== null || !st.alive) {
         await this.withConnection('stream', (x) => this.finish(x, st));
         return;
       }
-      if (st.schedulerState !== said) this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: (said = st.schedulerState) });
-      // Still in a scheduler's queue (follow returns at once then): ask again later.
-      if (st.waiting) await this.pause(this.o.lockRetryMs ?? 15_000);
+      if (st.schedulerState !== said) {
+        said = st.schedulerState;
+        wait = firstWait;
+        this.meta = { ...this.meta, schedulerState: said };
+        // A launched run waiting in the scheduler's queue is `queued` (with the scheduler's reason); it
+        // compiles once the scheduler starts it.
+        const next = st.waiting ? 'queued' : this.meta.state === 'queued' ? 'compiling' : this.meta.state;
+        if (next !== this.meta.state) this.setState(next, said);
+        else {
+          this.saveMeta();
+          this.o.emit({ type: 'state', runId: this.runId, state: this.meta.state, detail: said });
+        }
+      }
+      // Still in a scheduler's queue (follow returns at once then): ask again, less often the longer it waits.
+      if (st.waiting) {
+        await this.pause(wait);
+        // At most 5 s: a job that starts should be followed soon; one status call is cheap for the scheduler.
+        wait = Math.min(wait * 2, this.o.lockRetryMs ?? 15_000, 5_000);
+      }
     }
   }
 
@@ -392,7 +420,7 @@ export class RunEngine {
         : this.meta.failure ?? null;
     // Free the target before anyone hears that the run ended.
     await this.unlock(x);
-    await this.end(state, { exitCode: st.exit, final, error: state === 'finished' ? null : summary.error, failure });
+    await this.end(state, { ...(st.schedulerState ? { schedulerState: st.schedulerState } : {}), exitCode: st.exit, final, error: state === 'finished' ? null : summary.error, failure });
   }
 
   private async end(state: RunState, patch: Partial<RunMeta>) {
@@ -447,7 +475,7 @@ export class RunEngine {
   async cancel(): Promise<void> {
     if (this.isTerminal) return;
     this.cancelRequested = true;
-    if (this.meta.state === 'queued' && !this.exec) {
+    if (this.meta.state === 'queued' && !this.exec && !this.launched) {
       await this.end('cancelled', {});
       return;
     }

@@ -63,6 +63,8 @@ export interface LauncherStatus {
 }
 
 export interface RunLauncher {
+  /** The target's own scheduler queues runs (Slurm): no lane or lock of ours, every run starts at once. */
+  readonly queuesItself?: boolean;
   /** Take the target for the run (or find it busy) and create the run dir. May throw RunFailed('lock'). */
   place(x: Executor, meta: RunMeta): Promise<Placement>;
   /** Give the target back once the run has ended or failed (the engine logs a failure and goes on). */
@@ -71,8 +73,11 @@ export interface RunLauncher {
   preflight(x: Executor, meta: RunMeta): Promise<PreflightOutcome>;
   /** Start the uploaded script (meta.remoteDir/train_gpt2.py, sha256 meta.scriptSha256) so it outlives the connection. */
   launch(x: Executor, meta: RunMeta): Promise<Launched>;
-  /** Launch several placed runs at once (a job array). Optional; the result is in the order of `metas`. */
-  launchBatch?(x: Executor, metas: RunMeta[]): Promise<Launched[]>;
+  /**
+   * Launch several placed and uploaded runs at once (a job array), at most `parallel` running at a time.
+   * Optional; the result is in the order of `metas`.
+   */
+  launchBatch?(x: Executor, metas: RunMeta[], parallel?: number): Promise<Launched[]>;
   /** Stream console.log from byte `offset` until the run ends or the connection drops. */
   follow(x: Executor, meta: RunMeta, offset: number, onBytes: (b: Buffer) => void): Promise<void>;
   status(x: Executor, meta: RunMeta): Promise<LauncherStatus>;

@@ -12,7 +12,7 @@ import { createLauncher } from '../remote/launchers';
 import type { Target } from '../remote/targets';
 import { RunEngine } from './engine';
 import { newRunId, RunStore, SCRIPT, sha256 } from './store';
-import { TERMINAL_STATES, type RunEvent, type RunMeta } from './types';
+import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunStage } from './types';
 
 export interface ManagerOptions {
   /** Current targets (settings may change between runs). */
@@ -91,13 +91,16 @@ export class RunManager {
     return e;
   }
 
-  /** Snapshot the task's script and queue a run of it on `targetName`. */
-  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin'] }): RunMeta {
+  /**
+   * Snapshot the task's script (or `script`, e.g. one node of an agent's search) and queue a run of it on
+   * `targetName`.
+   */
+  enqueue(opts: { taskDir: string; target: string; origin?: RunMeta['origin']; script?: string }): RunMeta {
     const target = this.target(opts.target);
     const store = new RunStore(opts.taskDir);
     let script: Buffer;
     try {
-      script = fs.readFileSync(path.join(opts.taskDir, SCRIPT));
+      script = opts.script !== undefined ? Buffer.from(opts.script) : fs.readFileSync(path.join(opts.taskDir, SCRIPT));
     } catch {
       throw new RunError(`No ${SCRIPT} in ${opts.taskDir}.`);
     }
@@ -121,7 +124,74 @@ export class RunManager {
     return meta;
   }
 
+  /**
+   * Run the script of each task dir (a dir may repeat; `scripts[i]`, when given, instead of its train_gpt2.py) as one
+   * job array on a target whose launcher supports it
+   * (Slurm), at most `parallel` at once: one preflight, one sbatch. Each run is then followed like any other.
+   * Throws RunError when preflight or submission fails (the runs' records are then marked failed).
+   */
+  async enqueueBatch(opts: { taskDirs: string[]; target: string; parallel?: number; origin?: RunMeta['origin']; scripts?: (string | undefined)[] }): Promise<RunMeta[]> {
+    const target = this.target(opts.target);
+    const launcher = createLauncher({ target, timeLimitMs: this.o.timeLimitMs(), cancelGraceMs: this.o.cancelGraceMs(), record: taskRecord(opts.taskDirs[0]), minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024 });
+    if (!launcher.launchBatch) throw new RunError(`Target '${target.name}' (${target.kind}) cannot run a batch as one job; queue the runs one by one.`);
+    if (!opts.taskDirs.length) return [];
+    const ids = new Set<string>();
+    const runs = opts.taskDirs.map((taskDir, i) => {
+      let script: Buffer;
+      try {
+        const text = opts.scripts?.[i];
+        script = text !== undefined ? Buffer.from(text) : fs.readFileSync(path.join(taskDir, SCRIPT));
+      } catch {
+        throw new RunError(`No ${SCRIPT} in ${taskDir}.`);
+      }
+      let runId = newRunId();
+      while (ids.has(runId)) runId = newRunId();
+      ids.add(runId);
+      const meta: RunMeta = { runId, taskId: taskId(taskDir), target: target.name, state: 'queued', createdAt: new Date().toISOString(), scriptSha256: sha256(script), origin: opts.origin };
+      const store = new RunStore(taskDir);
+      store.create(meta, script);
+      return { store, meta };
+    });
+    const x = await this.o.connect(target);
+    const fail = (stage: RunStage, message: string) => {
+      for (const r of runs) {
+        const m: RunMeta = { ...r.meta, state: 'failed', endedAt: new Date().toISOString(), failure: { stage, message } };
+        r.store.writeMeta(m);
+        this.emit({ type: 'ended', runId: m.runId, meta: m });
+      }
+      return new RunError(message);
+    };
+    try {
+      for (const r of runs) {
+        const p = await launcher.place(x, r.meta);
+        if (!p.placed) throw fail('lock', `Target '${target.name}' is held by ${p.holder}.`);
+        r.meta = { ...r.meta, remoteDir: p.runDir };
+      }
+      const pf = await launcher.preflight(x, runs[0].meta);
+      if (pf.errors.length) throw fail('preflight', pf.errors.join('\n'));
+      for (const r of runs) await x.upload(r.store.file(r.meta.runId, SCRIPT), path.posix.join(r.meta.remoteDir!, SCRIPT));
+      const launched = await launcher.launchBatch(x, runs.map((r) => r.meta), opts.parallel);
+      const startedAt = new Date().toISOString();
+      runs.forEach((r, i) => {
+        r.meta = { ...r.meta, ...launched[i].meta, preflight: pf.report, startedAt };
+        r.store.writeMeta(r.meta);
+      });
+    } catch (e) {
+      if (e instanceof RunError) throw e;
+      throw fail('launch', (e as Error).message);
+    } finally {
+      x.close();
+    }
+    return runs.map((r) => this.attach(r.store.taskDir, r.meta.runId, false)!);
+  }
+
   private push(e: RunEngine) {
+    // A scheduler (Slurm) queues the run itself: submit at once, many runs in parallel.
+    if (e.queuesItself) {
+      this.emit({ type: 'state', runId: e.runId, state: 'queued' });
+      void e.start();
+      return;
+    }
     const lane = this.lanes.get(e.targetName) ?? [];
     this.lanes.set(e.targetName, lane);
     lane.push(e);
@@ -201,7 +271,8 @@ export class RunManager {
    */
   resume(taskDir: string): RunMeta[] {
     // Launched runs first: they hold their targets, so waiting runs queue up behind them.
-    const metas = new RunStore(taskDir).list().sort((a, b) => Number(a.state === 'queued') - Number(b.state === 'queued'));
+    const waits = (m: RunMeta) => Number(m.state === 'queued' && !m.startedAt);
+    const metas = new RunStore(taskDir).list().sort((a, b) => waits(a) - waits(b));
     return metas.filter((m) => !TERMINAL_STATES.includes(m.state) && !this.engines.has(m.runId) && this.attach(taskDir, m.runId, true));
   }
 
@@ -222,8 +293,11 @@ export class RunManager {
       return undefined;
     }
     const e = this.engine(store, target, m);
-    if (m.state === 'queued') {
+    // `queued` with a start time: launched, waiting in the scheduler's queue; follow it.
+    if (m.state === 'queued' && !m.startedAt) {
       if (requeue) this.push(e);
+    } else if (e.queuesItself) {
+      void e.attach();
     } else {
       // The lane is busy with this run until it ends.
       const lane = this.lanes.get(target.name) ?? [];

@@ -37,6 +37,10 @@ export interface RunMeta {
   origin?: 'user' | 'agent' | 'cli';
   /** The script's own log file, relative to the run dir (e.g. `logs/<uuid>.txt`), once fetched. */
   scriptLog?: string;
+  /** The run's Slurm job (`123`, or `123_4` in a job array), for re-attaching, status and scancel. */
+  slurmJobId?: string;
+  /** The scheduler's own word on the run while it has one ("PENDING (waiting: Resources)", "RUNNING", "TIMEOUT"). */
+  schedulerState?: string;
   /** Preflight findings worth keeping (python/torch versions, warnings). */
   preflight?: PreflightReport;
 }

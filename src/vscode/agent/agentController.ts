@@ -1,20 +1,21 @@
 // The in-editor agent and the rules language server, VS Code side: starts the language client for task
 // workspaces (trusted only), answers the server's agent requests (read the script, review a turn, run it, ask a
 // VS Code language model), and offers the agent's commands, checkpoints and transcript.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { estimateUsage } from '../../core/agent/backends/backend';
 import { listCheckpoints, readCheckpoint, saveCheckpoint } from '../../core/agent/checkpoints';
-import { checkScript, describeViolations } from '../../core/agent/rules';
+import { runOutcome } from '../../core/agent/runOutcome';
 import { readTranscript } from '../../core/agent/transcript';
 import type { AgentEvent, AgentHintLevel, BackendConfig, Budget, RunOutcome } from '../../core/agent/types';
 import { DEFAULT_BUDGET } from '../../core/agent/types';
-import { listHints, hintLabel, scriptPath } from '../../core/benchmark/catalog';
+import { listHints, hintLabel } from '../../core/benchmark/catalog';
+import { plural } from '../../core/format';
 import { parseTargets } from '../../core/remote/targets';
+import { SEAL_KEY_ENV, newSealKey, seal } from '../../core/seal';
 import {
-  AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
+  AcpPermissionRequest, AgentEventNotification, type LmChatParams, LmChatRequest, LmDeltaNotification, ReadScriptRequest, ReviewTurnRequest,
   RevertTurnRequest, RunScriptRequest, RunStartedNotification, type StartAgentParams, StartAgentRequest, StopAgentNotification, decodeEditLabel,
 } from '../../shared/agentProtocol';
 import { LiveEdits, checkpointUri } from './liveEdit';
@@ -23,6 +24,7 @@ import type { StartAgentArgs } from '../commands';
 import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 import { TranscriptPanel } from './transcriptPanel';
+import { askAcpPermission } from '../agents/acpPermission';
 
 /** What other code (and the extension-host tests) can see of the agent. */
 export interface AgentApi {
@@ -31,8 +33,6 @@ export interface AgentApi {
   clientReady(): Promise<boolean>;
   isRunning(): boolean;
   pendingTurn(): number | null;
-  /** The pre-run rule check; `answer` stands in for the user's reply to the override question. */
-  checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean>;
 }
 
 const BUDGETS: { label: string; budget: Budget }[] = [
@@ -41,7 +41,6 @@ const BUDGETS: { label: string; budget: Budget }[] = [
   { label: 'Standard', budget: DEFAULT_BUDGET },
   { label: 'Long', budget: { iterations: 20, runs: 20, tokens: 2_000_000 } },
 ];
-const LOG_TAIL_CHARS = 6000;
 
 export function registerAgent(
   context: vscode.ExtensionContext,
@@ -58,6 +57,8 @@ export function registerAgent(
 class AgentController implements AgentApi, vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<boolean> | undefined;
+  /** Given to the server at spawn; secrets for it travel sealed with this key (see core/seal.ts). */
+  private readonly sealKey = newSealKey();
   private running = false;
   private readonly live: LiveEdits;
   private readonly transcript: TranscriptPanel;
@@ -83,7 +84,6 @@ class AgentController implements AgentApi, vscode.Disposable {
     this.status = vscode.window.createStatusBarItem('speedrun.agent', vscode.StatusBarAlignment.Left, 41);
     this.status.name = 'Speedrun Agent';
     this.status.command = 'speedrun.showTranscript';
-    runs.preRunCheck = (taskDir) => this.checkBeforeRun(taskDir);
     this.disposables.push(
       registerCommand('speedrun.startAgent', (arg) => this.startCommand(arg)),
       registerCommand('speedrun.stopAgent', () => this.stop()),
@@ -126,9 +126,10 @@ class AgentController implements AgentApi, vscode.Disposable {
 
   private async startClient(): Promise<boolean> {
     const module = this.context.asAbsolutePath(path.join('dist', 'server.js'));
+    const options = { env: { ...process.env, [SEAL_KEY_ENV]: this.sealKey } };
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc },
+      run: { module, transport: TransportKind.ipc, options },
+      debug: { module, transport: TransportKind.ipc, options },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', pattern: '**/train_gpt2.py' }],
@@ -153,6 +154,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     client.onRequest(RevertTurnRequest, (p) => this.live.revert(p.turn));
     client.onRequest(RunScriptRequest, (p, token) => this.runForAgent(p, token));
     client.onRequest(LmChatRequest, (p, token) => this.lmChat(client, p, token));
+    client.onRequest(AcpPermissionRequest, (p) => askAcpPermission(p));
     await client.start();
     this.client = client;
     this.log.info('Speedrun language server started');
@@ -195,16 +197,7 @@ class AgentController implements AgentApi, vscode.Disposable {
     this.dashboard.show(runId);
     const sub = token.onCancellationRequested(() => void this.runs.cancel(runId).catch((e) => this.log.warn(`cancel ${runId}: ${(e as Error).message}`)));
     try {
-      const end = await this.runs.waitForEnd(runId);
-      let logTail = '';
-      try {
-        const text = fs.readFileSync(path.join(this.runs.runDir(p.taskDir, runId), 'console.log'), 'utf8');
-        logTail = text.slice(-LOG_TAIL_CHARS);
-      } catch {
-        // no output stored
-      }
-      const failure = (end as { failure?: { message?: string } }).failure?.message;
-      return { runId, state: end.state, final: end.final ?? null, error: end.error ?? null, logTail, message: failure };
+      return runOutcome(await this.runs.waitForEnd(runId), this.runs.runDir(p.taskDir, runId));
     } finally {
       sub.dispose();
     }
@@ -293,7 +286,8 @@ class AgentController implements AgentApi, vscode.Disposable {
         else if (a !== 'Continue Without') return undefined;
       }
     }
-    return { taskDir: ctx.taskDir, scriptUri: vscode.Uri.file(ctx.scriptPath).toString(), hintLevels, backend, apiKey, target, budget };
+    const sealedApiKey = apiKey ? seal(apiKey, this.sealKey) : undefined;
+    return { taskDir: ctx.taskDir, scriptUri: vscode.Uri.file(ctx.scriptPath).toString(), hintLevels, backend, sealedApiKey, target, budget };
   }
 
   private async pickBackend(cfg: vscode.WorkspaceConfiguration): Promise<BackendConfig | undefined> {
@@ -308,6 +302,8 @@ class AgentController implements AgentApi, vscode.Disposable {
     } catch (e) {
       this.log.info(`no VS Code language models: ${(e as Error).message}`);
     }
+    const acpCommand = cfg.get<string>('acpCommand', '').trim();
+    if (acpCommand) items.push({ label: `$(terminal) ${acpCommand}`, description: 'ACP agent', detail: 'Setting: speedrun.agent.acpCommand. It edits train_gpt2.py through the live edit view and asks before its tool calls.', backend: { kind: 'acp', command: acpCommand } });
     items.push({ label: '$(history) Replay ground truth', description: 'level-0 diff, not a model', detail: "Plays the record's own change as if an agent wrote it: a demonstration and a reproduction check.", backend: { kind: 'replay' } });
     const preferred = cfg.get<string>('backend', 'openai');
     items.sort((a, b) => Number(b.backend.kind === preferred) - Number(a.backend.kind === preferred));
@@ -339,7 +335,7 @@ class AgentController implements AgentApi, vscode.Disposable {
 
   private async pickBudget(): Promise<Budget | undefined> {
     const pick = await vscode.window.showQuickPick(
-      BUDGETS.map((b) => ({ label: b.label, description: `${b.budget.iterations} turns · ${b.budget.runs} runs · ${b.budget.tokens.toLocaleString()} tokens`, budget: b.budget })),
+      BUDGETS.map((b) => ({ label: b.label, description: `${plural(b.budget.iterations, 'turn')} · ${plural(b.budget.runs, 'run')} · ${b.budget.tokens.toLocaleString()} tokens`, budget: b.budget })),
       { title: 'Ask Agent (4/4): budget', ignoreFocusOut: true },
     );
     return pick?.budget;
@@ -420,38 +416,6 @@ class AgentController implements AgentApi, vscode.Disposable {
       });
       qp.show();
     });
-  }
-
-  // ---- the rules before a user's run ----
-
-  async checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean> {
-    const file = path.join(taskDir, 'train_gpt2.py');
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-    const ctx = this.workspace.current();
-    let baseline: string | undefined;
-    try {
-      if (ctx?.taskDir === taskDir) baseline = fs.readFileSync(scriptPath(ctx.task.benchmarkPath, ctx.task.fromRecord), 'utf8');
-    } catch {
-      baseline = undefined; // no clone: the checks that need it are skipped
-    }
-    const script = doc?.getText() ?? fs.readFileSync(file, 'utf8');
-    const errors = (await checkScript(script, baseline)).violations.filter((v) => v.severity === 'error');
-    if (!errors.length) return true;
-    const ask =
-      answer ??
-      (async () => {
-        const a = await vscode.window.showWarningMessage(
-          `train_gpt2.py breaks ${errors.length === 1 ? 'a benchmark rule' : `${errors.length} benchmark rules`}, so the run would not count.`,
-          { modal: true, detail: describeViolations(errors, script) },
-          'Run Anyway',
-          'Show Problems',
-        );
-        if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
-        return a === 'Run Anyway';
-      });
-    const ok = await ask();
-    this.log.info(ok ? `run started despite ${errors.length} rule violation(s)` : `run refused: ${errors.length} rule violation(s)`);
-    return ok;
   }
 
   // ---- transcript actions ----

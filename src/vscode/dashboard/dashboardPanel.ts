@@ -336,7 +336,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
   private async openScriptLine(s: Shown, line: number): Promise<void> {
     let file = s.ctx.scriptPath;
     const snapshot = path.join(this.runs.runDir(s.ctx.taskDir, s.meta.runId), SCRIPT);
-    let changed = false;
+    let changed: boolean;
     try {
       changed = sha256(fs.readFileSync(file)) !== s.meta.scriptSha256 && fs.existsSync(snapshot);
     } catch {

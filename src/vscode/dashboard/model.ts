@@ -101,7 +101,8 @@ export function headerFor(meta: RunMeta, s: RunSeries, task: TaskFile | undefine
   const fsr = projected !== null && task ? fsrForRun(projected, null, times(task)).fsr : null;
   return {
     runId: meta.runId,
-    target: meta.target,
+    // A scheduler's own word (Slurm: "PENDING (waiting: Resources)") travels with the target's name.
+    target: meta.schedulerState ? `${meta.target} · Slurm job ${meta.slurmJobId}: ${meta.schedulerState}` : meta.target,
     state: meta.state,
     phase: s.phase,
     stateSince,

@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { ProgressTracker } from '../../core/logs/progress';
 import { connectTarget } from '../../core/remote/connect';
 import type { HostKeyPrompt } from '../../core/remote/ssh';
-import { EXAMPLE_TARGETS, parseTargets, type Target } from '../../core/remote/targets';
+import { describeTarget, EXAMPLE_TARGETS, parseTargets, type Target } from '../../core/remote/targets';
+import { preRunCheck } from '../../core/rules/preRun';
 import { RunManager } from '../../core/runs/manager';
 import { CONSOLE, RunStore } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../../core/runs/types';
@@ -72,6 +73,8 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     const bits: string[] = [m.state];
     const pos = this.ctl.queuePosition(m.runId);
     if (m.state === 'queued' && pos > 0) bits[0] = `queued #${pos}`;
+    // Slurm's own word: "PENDING (waiting: Resources)", "RUNNING", "TIMEOUT".
+    if (m.schedulerState) bits.push(`Slurm ${m.slurmJobId ?? ''}: ${m.schedulerState}`);
     if (m.step !== undefined && m.totalSteps) bits.push(`step ${m.step}/${m.totalSteps}`);
     if (m.valLoss !== undefined) bits.push(`val ${m.valLoss.toFixed(4)}`);
     if (m.startedAt) bits.push(duration((m.endedAt ? Date.parse(m.endedAt) : Date.now()) - Date.parse(m.startedAt)));
@@ -91,7 +94,7 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     item.tooltip = tip;
     item.id = m.runId;
     // run.queued | run.active | run.ended: menus key off these.
-    item.contextValue = m.state === 'queued' ? 'run.queued' : isTerminal(m) ? 'run.ended' : 'run.active';
+    item.contextValue = m.state === 'queued' && !m.startedAt ? 'run.queued' : isTerminal(m) ? 'run.ended' : 'run.active';
     item.command = commandLink('speedrun.showRunOutput', 'Show Run Output', m.runId);
     return item;
   }
@@ -244,7 +247,7 @@ export class RunController implements Runs, vscode.Disposable {
 
   private updateStatus() {
     const ctx = this.workspace.current();
-    const live = ctx ? this.manager.activeRuns(ctx.taskDir).filter((m) => ACTIVE.includes(m.state)) : [];
+    const live = ctx ? this.manager.activeRuns(ctx.taskDir).filter((m) => ACTIVE.includes(m.state) || (m.state === 'queued' && !!m.startedAt)) : [];
     const m = live[live.length - 1];
     if (!m) {
       this.status.hide();
@@ -252,11 +255,12 @@ export class RunController implements Runs, vscode.Disposable {
     }
     const snap = this.progress.get(m.runId)?.snapshot(Date.now());
     const parts: string[] = [m.state];
+    if (m.schedulerState && m.state === 'queued') parts.push(m.schedulerState);
     if (m.step !== undefined && m.totalSteps) parts.push(`${m.step}/${m.totalSteps}`);
     if (snap?.remainingMs) parts.push(`ETA ${duration(snap.remainingMs)}`);
     const icon = m.state === 'training' || m.state === 'validating' ? '$(pulse)' : '$(sync~spin)';
     this.status.text = `${icon} ${parts.join(' · ')}${m.simulated ? ' (sim)' : ''}`;
-    this.status.tooltip = `Speedrun run ${m.runId} on ${m.target}: ${m.state}. Click for its output.`;
+    this.status.tooltip = `Speedrun run ${m.runId} on ${m.target}: ${m.state}${m.schedulerState ? ` (Slurm job ${m.slurmJobId}: ${m.schedulerState})` : ''}. Click for its output.`;
     this.status.command = commandLink('speedrun.showRunOutput', 'Show Run Output', m.runId);
     this.status.show();
   }
@@ -323,12 +327,10 @@ export class RunController implements Runs, vscode.Disposable {
 
   // ---- Runs (services.ts) ----
 
-  /** See Runs.preRunCheck; agent runs were checked by the agent loop already. */
-  preRunCheck?: (taskDir: string) => Promise<boolean>;
-
   async start(opts: { taskDir: string; target?: string; origin?: 'user' | 'agent' }): Promise<RunMeta | undefined> {
     if (!vscode.workspace.isTrusted) throw new Error('Runs need a trusted workspace.');
-    if (opts.origin !== 'agent' && this.preRunCheck && !(await this.preRunCheck(opts.taskDir))) return undefined;
+    // Agent runs were checked by the agent's turn already.
+    if (opts.origin !== 'agent' && !(await this.checkBeforeRun(opts.taskDir))) return undefined;
     const target = opts.target ?? (await this.pickTarget());
     if (!target) return undefined;
     // What runs is what is on disk: save an edited script first.
@@ -355,6 +357,23 @@ export class RunController implements Runs, vscode.Disposable {
   attachQuiet(taskDir: string, runId: string): RunMeta | undefined {
     this.quiet.add(runId);
     return this.manager.attach(taskDir, runId, true);
+  }
+
+  async checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean> {
+    // The editor's text, unsaved edits included: that is what the run will save and send.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(taskDir, 'train_gpt2.py'));
+    const check = await preRunCheck(taskDir, { script: doc?.getText() });
+    if (!check.errors.length) return true;
+    const ask =
+      answer ??
+      (async () => {
+        const a = await vscode.window.showWarningMessage(check.summary, { modal: true, detail: check.details }, 'Run Anyway', 'Show Problems');
+        if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+        return a === 'Run Anyway';
+      });
+    const ok = await ask();
+    this.log.info(ok ? `run started despite ${check.errors.length} rule violation(s)` : `run refused: ${check.errors.length} rule violation(s)`);
+    return ok;
   }
 
   async cancel(runId: string): Promise<void> {
@@ -405,7 +424,7 @@ export class RunController implements Runs, vscode.Disposable {
     const items = targets
       .map((t) => ({
         label: t.name,
-        description: t.kind === 'ssh' ? `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}` : 'this machine',
+        description: describeTarget(t),
         detail: `${t.gpus} GPU${t.gpus === 1 ? '' : 's'} · ${t.remoteDir}`,
       }))
       .sort((a, b) => Number(b.label === last) - Number(a.label === last));
@@ -498,6 +517,7 @@ export class RunController implements Runs, vscode.Disposable {
     const example = {
       '// speedrun.targets': 'Paste into your user settings.json; ssh hosts may be ~/.ssh/config aliases (ProxyJump, IdentityFile and the agent are honoured).',
       '// ssh config': 'Hosts are resolved with `ssh -G`, exactly as `ssh` does: Match exec commands in your ssh config run, as they do when you type `ssh HOST`.',
+      '// slurm': "A slurm target submits each run with sbatch from its login node (host; without one, from this machine): partition, account, qos, gpuType and sbatchArgs go to sbatch; remoteDir must be on a filesystem the GPU nodes share.",
       'speedrun.targets': EXAMPLE_TARGETS,
     };
     const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: JSON.stringify(example, null, 2) + '\n' });

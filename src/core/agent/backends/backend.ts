@@ -1,4 +1,7 @@
-// What the loop needs from a model: one streamed chat completion at a time.
+// What a turn needs from whatever proposes its change. A model backend answers one streamed chat completion at a
+// time and the turn turns its SEARCH/REPLACE blocks into edits; an agent backend (an ACP agent, which edits the
+// file itself) takes over the whole propose step instead. Backends are created through the registry.
+import type { ProposeInput, Proposal, TurnContext } from '../turn';
 import type { ChatMessage, Usage } from '../types';
 
 export interface ChatOptions {
@@ -17,6 +20,21 @@ export interface ModelBackend {
   /** Shown in the transcript, e.g. "OpenAI-compatible · o3-mini @ https://…". */
   readonly label: string;
   chat(messages: ChatMessage[], opts?: ChatOptions): Promise<ChatResult>;
+}
+
+/** What a session holds: a model (`chat`) or an agent that edits the script itself (`propose`). */
+export interface AgentBackend {
+  readonly label: string;
+  /** True when the backend has nothing more to offer (the replay after its one change). */
+  readonly exhausted?: boolean;
+  chat?(messages: ChatMessage[], opts?: ChatOptions): Promise<ChatResult>;
+  /**
+   * Proposes and applies the turn's change itself, through `ctx.host` (applyEdit, checkRules), adding what it
+   * spends to `ctx.usage`. Backends without it are asked for SEARCH/REPLACE blocks through `chat`.
+   */
+  propose?(ctx: TurnContext, input: ProposeInput): Promise<Proposal>;
+  /** Called once when the session ends (an agent process is stopped here). */
+  dispose?(): void | Promise<void>;
 }
 
 export class BackendError extends Error {}

@@ -1,7 +1,8 @@
 // Which launcher places a target's runs (see core/runs/launcher.ts).
 import type { LaunchSpec, RunLauncher } from '../../runs/launcher';
 import { DetachedLauncher } from './detached';
+import { SlurmLauncher } from './slurm';
 
 export function createLauncher(spec: LaunchSpec): RunLauncher {
-  return new DetachedLauncher(spec);
+  return spec.target.kind === 'slurm' ? new SlurmLauncher(spec) : new DetachedLauncher(spec);
 }

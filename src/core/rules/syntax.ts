@@ -1,7 +1,7 @@
 // Python syntax check before a run is sent: python3's own compiler in a child process (source on stdin,
 // nothing written to disk), or a best-effort bracket/string/indent check when python3 cannot be started.
 import { spawn } from 'node:child_process';
-import { Kind, lineEnd, scan } from './pyScan';
+import { Kind, lineEnd, scan } from './scanner';
 
 export type SyntaxResult =
   | { ok: true; method: string }

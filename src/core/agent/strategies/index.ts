@@ -1,0 +1,18 @@
+// The strategies faces offer, by name. A new strategy (a search scaffold) is one module and one line here.
+import { SequentialStrategy } from './sequential';
+import type { Strategy } from './strategy';
+
+export type { AgentNode, Best, Strategy, StrategyRun } from './strategy';
+
+const STRATEGIES: Record<string, () => Strategy> = {
+  sequential: () => new SequentialStrategy(),
+};
+
+export function strategyNames(): string[] {
+  return Object.keys(STRATEGIES);
+}
+
+/** The strategy called `name`, or undefined. */
+export function createStrategy(name: string): Strategy | undefined {
+  return Object.hasOwn(STRATEGIES, name) ? STRATEGIES[name]() : undefined;
+}
