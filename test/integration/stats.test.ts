@@ -12,6 +12,7 @@ import { BASELINE_DIR, readGroup, repeatLine, summarizeGroup } from '../../src/c
 import { testBelow } from '../../src/core/stats/ttest';
 import { REPO_ROOT, ensureUser, startSshd, type Sshd } from '../support/sshd';
 import { makeShards, removeTemps, tempDir, writeSshConfig } from '../support/runFixture';
+import { startSlurm, type SlurmCluster } from '../support/slurm';
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
 const BENCH = path.join(REPO_ROOT, 'test/fixtures/benchmark');
@@ -219,5 +220,33 @@ suite('integration: repeats and calibration over real sshd', function () {
     assert.match(r.stdout, /record 13 here scores FSR (0\.9|1\.0)\d against the paper's times/);
     const t = new CalibrationStore(calDir).taskTimes('box', 12)!;
     assert.ok(t.baselineMs > t.targetMs, JSON.stringify(t));
+  });
+});
+
+suite('integration: repeats on a real Slurm cluster', function () {
+  this.timeout(240_000);
+  let cluster: SlurmCluster;
+  let targetsFile: string;
+  let calDir: string;
+
+  suiteSetup(async () => {
+    cluster = await startSlurm();
+    const base = tempDir('speedrun-stats-slurm-');
+    fs.chmodSync(base, 0o755);
+    const shards = makeShards(path.join(base, 'data'), 12);
+    calDir = path.join(base, 'calibration');
+    targetsFile = path.join(base, 'targets.json');
+    fs.writeFileSync(targetsFile, JSON.stringify([{
+      name: 'cluster', kind: 'slurm', partition: cluster.partition, gpuType: cluster.gpuType, gpus: 8, setup: cluster.simSetup,
+      remoteDir: path.join(base, 'work'), ...shards, env: { SIM_SPEEDUP: '2000', SIM_COMPILE_SECONDS: '1' },
+    }]));
+  });
+  suiteTeardown(() => {
+    cluster?.stop();
+    removeTemps();
+  });
+
+  test('run --repeat 3 --interleave-baseline as Slurm jobs', async () => {
+    await repeatsWithBaseline(['--target', 'cluster', '--targets-file', targetsFile], { SPEEDRUN_CALIBRATION_DIR: calDir });
   });
 });
