@@ -36,7 +36,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund
 fi
 
-# 3. code-server from npm (native modules compiled in its postinstall; see testing-recipes).
+# 3. code-server from npm (native modules compiled in its postinstall; see docs/testing.md).
 # It lives outside the repository, reached through the .cs symlink: with the repo as extensionDevelopmentPath,
 # VS Code treats every theme whose file lies under that folder as the dev extension's own and switches to it.
 CS_HOME=${SPEEDRUN_CS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/speedrun-workbench/code-server-$CS_VERSION}

@@ -51,7 +51,7 @@ from_stats() { # layer exit_code seconds
   if [[ -s "$STATS/$1.json" ]]; then
     read -r p f pend < <(node -e 'const s=require(process.argv[1]);console.log(s.passes,s.failures,s.pending)' "$STATS/$1.json")
   fi
-  # Skipped tests are not allowed (HELPERS.md); a crash without counts is one failure.
+  # Skipped tests are not allowed (docs/testing.md); a crash without counts is one failure.
   if ((pend)); then echo "$pend pending (skipped) test(s): not allowed"; f=$((f + pend)); fi
   if (($2 != 0 && f == 0)); then echo "$1 exited with $2 without reporting a failed test"; f=1; fi
   record "$1" "$p" "$f" "$3"

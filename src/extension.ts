@@ -5,6 +5,7 @@ import { RunController } from './vscode/runs/runController';
 import { DashboardController } from './vscode/dashboard/dashboardPanel';
 import { registerCompare } from './vscode/compare/compareCommands';
 import { registerAgent } from './vscode/agent/agentController';
+import { registerSearch } from './vscode/search/searchView';
 import { registerAgents } from './vscode/agents';
 import { registerStats } from './vscode/stats/statsCommands';
 
@@ -18,10 +19,11 @@ export async function activate(context: vscode.ExtensionContext) {
   registerCompare(context, log, workspace, runs);
   const agent = registerAgent(context, log, workspace, runs, dashboard);
   const agents = registerAgents(context, log, workspace, runs);
+  const search = registerSearch(context, workspace);
   registerStats(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.
-  return { workspace, runs, dashboard, agent, agents };
+  return { workspace, runs, dashboard, agent, agents, search };
 }
 
 export function deactivate() {}

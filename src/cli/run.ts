@@ -56,7 +56,7 @@ export function ask(question: string, hidden = false): Promise<string | undefine
   });
 }
 
-interface CommonOpts {
+export interface CommonOpts {
   taskDir: string;
   targetsFile?: string;
   sshConfig?: string;
@@ -221,7 +221,7 @@ export const runCommand = defineCommand({
 
 export const cancelCommand = defineCommand({
   name: 'cancel',
-  summary: 'Cancel a run (ssh/local: SIGTERM to its process group on the box, SIGKILL after 10 s; slurm: scancel) and store what it left.',
+  summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
   positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
   options: commonOptions,
   notes: [

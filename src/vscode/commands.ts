@@ -71,6 +71,18 @@ export interface CommandArgs {
   'speedrun.showTranscript': [];
   'speedrun.restoreCheckpoint': [checkpoint?: number | { n: number }];
   'speedrun.setApiKey': [key?: string];
+  /** Search view: items are the view's own node or search items. */
+  'speedrun.refreshSearches': [];
+  'speedrun.diffSearchNode': [item?: unknown];
+  'speedrun.diffSearchNodeWithStart': [item?: unknown];
+  'speedrun.diffSearchNodeWithReference': [item?: unknown];
+  'speedrun.openSearchNodeDashboard': [item?: unknown];
+  'speedrun.useSearchNode': [item?: unknown];
+  'speedrun.showSearchCurves': [item?: unknown];
+  'speedrun.pauseSearch': [item?: unknown];
+  'speedrun.resumeSearch': [item?: unknown];
+  'speedrun.stopSearch': [item?: unknown];
+  'speedrun.openSweepReport': [file?: string | Uri];
   'speedrun.runRepeated': [args?: RunRepeatedArgs];
   /** A task number, a Tasks view item, or the arguments as an object. */
   'speedrun.calibrateTask': [task?: number | { report: { id: number } } | CalibrateArgs];
@@ -105,6 +117,17 @@ const IDS: Record<CommandId, true> = {
   'speedrun.showTranscript': true,
   'speedrun.restoreCheckpoint': true,
   'speedrun.setApiKey': true,
+  'speedrun.refreshSearches': true,
+  'speedrun.diffSearchNode': true,
+  'speedrun.diffSearchNodeWithStart': true,
+  'speedrun.diffSearchNodeWithReference': true,
+  'speedrun.openSearchNodeDashboard': true,
+  'speedrun.useSearchNode': true,
+  'speedrun.showSearchCurves': true,
+  'speedrun.pauseSearch': true,
+  'speedrun.resumeSearch': true,
+  'speedrun.stopSearch': true,
+  'speedrun.openSweepReport': true,
   'speedrun.runRepeated': true,
   'speedrun.calibrateTask': true,
   'speedrun.calibrateAll': true,

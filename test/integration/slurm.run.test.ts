@@ -130,8 +130,8 @@ suite('slurm: runs on a real Slurm cluster', function () {
   test("PENDING with Slurm's reason while another job holds every GPU; it runs once they are free", async () => {
     const blocker = holdGpus(8, 300);
     try {
-      const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '20' } }));
-      const task = makeTask({ steps: 60, valEvery: 30 });
+      const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '3' } }));
+      const task = makeTask({ steps: 150, valEvery: 50 });
       const meta = h.manager.enqueue({ taskDir: task, target: 'cluster' });
       const pending = await h.until(meta.runId, (e) => e.type === 'state' && e.state === 'queued' && /PENDING \(waiting: (Resources|Priority)\)/.test(e.detail ?? ''), 30_000);
       assert.ok(pending);
@@ -150,7 +150,7 @@ suite('slurm: runs on a real Slurm cluster', function () {
   });
 
   test('no lock of ours: two runs on the same target run at the same time when Slurm has room', async () => {
-    const h = harness(slurmTarget(cluster, { ...target, gpus: 4, env: { ...FAST, SIM_SPEEDUP: '20' } }));
+    const h = harness(slurmTarget(cluster, { ...target, gpus: 4, env: { ...FAST, SIM_SPEEDUP: '3' } }));
     const a = h.manager.enqueue({ taskDir: makeTask({ steps: 60, valEvery: 30 }), target: 'cluster' });
     const b = h.manager.enqueue({ taskDir: makeTask({ steps: 60, valEvery: 30 }), target: 'cluster' });
     await Promise.all([a, b].map((m) => h.until(m.runId, (e) => e.type === 'log' && e.event.type === 'train', 60_000)));
@@ -188,8 +188,8 @@ suite('slurm: runs on a real Slurm cluster', function () {
   });
 
   test('Slurm requeues the job mid-run: PENDING again, then followed on; the run ends with the second attempt', async () => {
-    const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '20' } }));
-    const task = makeTask({ steps: 60, valEvery: 30 });
+    const h = harness(slurmTarget(cluster, { ...target, env: { ...FAST, SIM_SPEEDUP: '3' } }));
+    const task = makeTask({ steps: 100, valEvery: 50 });
     const meta = h.manager.enqueue({ taskDir: task, target: 'cluster' });
     await h.until(meta.runId, (e) => e.type === 'log' && e.event.type === 'train', 60_000);
     const jobId = new RunStore(task).read(meta.runId)!.slurmJobId!;
@@ -207,7 +207,7 @@ suite('slurm: runs on a real Slurm cluster', function () {
     assert.match(remote, /DUE TO JOB REQUEUE/);
     assert.equal((remote.match(/SIMULATED torchrun/g) ?? []).length, 2);
     assert.equal(h.output(meta.runId), remote);
-    assert.equal(end.final?.n_steps, 60);
+    assert.equal(end.final?.n_steps, 100);
     h.manager.dispose();
   });
 

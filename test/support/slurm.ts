@@ -1,4 +1,4 @@
-// A real single-node Slurm cluster on this machine for tests and benchmarks (testing-recipes.md section 4):
+// A real single-node Slurm cluster on this machine for tests and benchmarks (docs/testing.md):
 // munged, slurmctld and slurmd as root, the node named after `hostname -s`, 8 fake GPUs (character devices, as
 // Slurm's gres plugin insists on devices) of type h100, no accounting database (finished jobs are read with
 // `scontrol show job` while Slurm remembers them). Needs root and Debian's slurm-wlm + munge

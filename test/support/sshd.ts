@@ -1,6 +1,6 @@
 // A real OpenSSH sshd on 127.0.0.1 for tests: a free port, its own host key and client key, a non-root user
 // (`speedrun-test`), and the simulated GPU box (test/sim) first on that user's PATH. Needs root (sshd
-// switches to the user) and openssh-server. See testing-recipes.md section 2.
+// switches to the user) and openssh-server. See docs/testing.md.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';

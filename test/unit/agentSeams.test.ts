@@ -89,7 +89,7 @@ suite('agent seams: strategies', function () {
   });
 
   test('strategies are offered by name; the sequential loop is the first', () => {
-    assert.deepEqual(strategyNames(), ['sequential']);
+    assert.deepEqual(strategyNames(), ['sequential', 'flat', 'tree', 'forest', 'aide', 'multi-aide']);
     assert.equal(createStrategy('sequential')?.name, 'sequential');
     assert.equal(createStrategy('toString'), undefined);
   });

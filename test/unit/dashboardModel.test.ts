@@ -5,7 +5,7 @@ import { createLogParser, parseLogText } from '../../src/core/logs/parser';
 import type { RunMeta } from '../../src/core/runs/types';
 import { isHostMessage } from '../../src/shared/protocol';
 
-// A record-4+ style console log (shapes V and T1 of benchmark.md section 5), written for this test.
+// A record-4+ style console log (shapes V and T1 of docs/log-format.md), written for this test.
 function logLines(from: number, to: number, total = 100): string {
   const out: string[] = [];
   for (let s = from; s <= to; s++) {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ANALYSIS_VAL_LOSS, fsrForRun, fsrForTask } from '../../src/core/benchmark/fsr';
 
-// Task 20: record 20 -> record 21 (train_time means from the benchmark's results.json, benchmark.md section 1).
+// Task 20: record 20 -> record 21 (train_time means from the benchmark's results.json, docs/benchmark.md section 1).
 const TASK20 = { baselineMs: 188_680, targetMs: 184_262 };
 const TOY = { baselineMs: 1_000, targetMs: 800 };
 

@@ -156,7 +156,7 @@ suite('logs: line shapes of every record', () => {
 });
 
 suite('logs: the step-line scanner accepts exactly the documented shapes', () => {
-  // benchmark.md section 5 (train_time also allowed a fraction here), applied to every combination below.
+  // docs/log-format.md (train_time also allowed a fraction here), applied to every combination below.
   const NUM = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf`;
   const VAL = new RegExp(String.raw`^step:(\d+)/(\d+) val_loss:(${NUM}) train_time:(\d+(?:\.\d+)?)ms(?: step_avg:(${NUM})ms)?$`);
   const TRAIN = new RegExp(String.raw`^step:(\d+)/(\d+)(?: train_loss:(${NUM}))? train_time:(\d+(?:\.\d+)?)ms step_avg:(${NUM})ms$`);

@@ -1,5 +1,5 @@
 // Streaming parser for the console output of `torchrun train_gpt2.py` (records 1-21 and modded-nanogpt's later
-// records). Line shapes are in /work/shared/benchmark.md section 5. Every regex is anchored on the whole line, so
+// records). Line shapes are in docs/log-format.md. Every regex is anchored on the whole line, so
 // the source code that records 18+ echo to stdout (it contains the f-string templates, e.g. `step:{step}/...`)
 // never matches: a template has `{` where a log line has digits.
 import { StringDecoder } from 'node:string_decoder';

@@ -1,7 +1,7 @@
 // Where a run is and where it is heading: step time, projected final train_time, time left, and how long the
 // silent compile has taken. Pure functions over parser events; the dashboard and the status bar render them.
 //
-// Timing conventions of the scripts (benchmark.md section 4):
+// Timing conventions of the scripts (docs/benchmark.md section 4):
 // - Records 4-21 don't time the first 10 steps (compile/warm-up): train_time restarts from 0 after step 10 and
 //   step_avg prints `nan` until step 11. Before that, train_time holds compile time and says nothing about speed.
 // - Records 1-3 time every step, the first one (which includes compilation) too; they print each step's own time.

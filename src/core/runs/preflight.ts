@@ -38,7 +38,7 @@ export function parseSections(out: string): Map<string, { lines: string[]; rc: n
   return m;
 }
 
-/** Warn when the box's torch doesn't match what the record was made with (benchmark.md section 4/10). */
+/** Warn when the box's torch doesn't match what the record was made with (docs/benchmark.md section 4). */
 export function torchAdvice(record: Pick<RecordFacts, 'record' | 'torch'>, torch: string): string | null {
   const nightly = /dev|nightly|git/i.test(torch);
   const [maj, min] = torch.split(/[.+]/).map(Number);
