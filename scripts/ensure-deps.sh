@@ -22,8 +22,11 @@ if [[ "${SPEEDRUN_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
     log "apt: installing ${missing[*]}"
     SUDO=(); [[ $(id -u) == 0 ]] || SUDO=(sudo)
     export DEBIAN_FRONTEND=noninteractive
-    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
-    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt or dpkg may hold the lock on a fresh machine: wait for it, and say so.
+    bash scripts/wait-apt-lock.sh
+    wait_lock=(-o "DPkg::Lock::Timeout=${SPEEDRUN_APT_LOCK_TIMEOUT:-600}")
+    "${SUDO[@]}" apt-get "${wait_lock[@]}" update -qq
+    "${SUDO[@]}" apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
 

@@ -7,6 +7,7 @@ import { registerCompare } from './vscode/compare/compareCommands';
 import { registerAgent } from './vscode/agent/agentController';
 import { registerSearch } from './vscode/search/searchView';
 import { registerAgents } from './vscode/agents';
+import { registerStats } from './vscode/stats/statsCommands';
 
 export async function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Speedrun Workbench', { log: true });
@@ -19,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext) {
   const agent = registerAgent(context, log, workspace, runs, dashboard);
   const agents = registerAgents(context, log, workspace, runs);
   const search = registerSearch(context, workspace);
+  registerStats(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.
   return { workspace, runs, dashboard, agent, agents, search };

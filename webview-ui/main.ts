@@ -4,12 +4,13 @@ import {
   buildCsv, formatDuration, formatNum, sortRuns, type SortKey, type SortSpec, type XAxis,
 } from '../src/shared/dashboardData';
 import {
-  isHostMessage, type Curve, type Header, type HostMessage, type ResultCard, type RunRow,
+  isHostMessage, type Curve, type Header, type HostMessage, type RepeatCard, type ResultCard, type RunRow,
   type ScriptError, type TaskInfo, type TrainPoint, type ValPointWire,
 } from '../src/shared/protocol';
 import type { DashboardMessage, ExportFormat } from '../src/shared/webviewMessages';
 import { Charts } from './charts';
 import { fill, h } from './dom';
+import { significanceChart } from './significance';
 import { onThemeChange, readPalette } from './theme';
 import { connect } from './vscodeApi';
 
@@ -378,7 +379,7 @@ class App {
       ['Train time', 'r-train-time', formatDuration(r.trainTimeMs), t ? `record ${t.toRecord}: ${formatDuration(t.target.trainTimeMs)}` : null],
       ['Val loss', 'r-val-loss', formatNum(r.valLoss, 4), r.valLoss === null ? null
         : h('span', { class: r.valLoss <= target ? 'ok' : 'bad' }, r.valLoss <= target ? `pass (≤ ${target})` : `fail (> ${target})`)],
-      ['FSR', 'r-fsr', formatNum(r.fsr, 3), t ? `records ${t.fromRecord} → ${t.toRecord}` : null],
+      ['FSR', 'r-fsr', formatNum(r.fsr, 3), t ? `records ${t.fromRecord} → ${t.toRecord}${typeof r.boxFsr === 'number' ? ` · ${r.boxFsr.toFixed(3)} on this box (calibrated)` : ''}` : null],
       ['Speedup', 'r-speedup', r.speedup !== null ? `×${r.speedup.toFixed(3)}` : '–', t ? `over record ${t.fromRecord}` : null],
       ['Steps', 'r-steps', r.nSteps !== null ? String(r.nSteps) : '–', null],
       ['Reproduction coverage', 'r-coverage', r.coverage ? `${Math.round(r.coverage.reproduced * 100)}%` : '–',
@@ -386,7 +387,8 @@ class App {
     ];
     const err = r.error;
     fill(this.el.result,
-      h('h2', {}, h('span', { class: 'verdict', 'data-testid': 'verdict' }, verdict)),
+      h('h2', {}, h('span', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
+        r.simulated ? h('span', { class: 'sim-tag', 'data-testid': 'simulated', title: 'The simulated GPU box: no training ran; the times are a demo, not a measurement.' }, 'SIMULATED') : null),
       h('dl', { class: 'stats' }, ...items
         // A run that did not finish has no score: show only what it did produce.
         .filter(([, , value]) => ended || value !== '–')
@@ -399,7 +401,27 @@ class App {
           onclick: () => this.post({ type: 'openLine', line: err.line! }),
         }, `${err.file ? err.file.split(/[\\/]/).pop() : 'train_gpt2.py'}:${err.line}`)) : null)
         : r.failure ? h('div', { class: 'error', 'data-testid': 'error' },
-          h('div', { class: 'err-msg' }, `${r.failure.stage}: ${r.failure.message}`)) : null);
+          h('div', { class: 'err-msg' }, `${r.failure.stage}: ${r.failure.message}`)) : null,
+      r.repeat ? this.repeatBlock(r.repeat) : null);
+  }
+
+  /** Run x K: mean ± sd over the repeats, the speedrun's t-test with its badge, Welch against the baseline, the chart. */
+  private repeatBlock(c: RepeatCard) {
+    const pm = (m: number | null, sd: number | null, digits: number, scale = 1, unit = '') =>
+      m === null ? '–' : `${(m / scale).toFixed(digits)}${sd !== null ? ` ± ${(sd / scale).toFixed(digits)}` : ''}${unit}`;
+    const pText = (p: number | null) => (p === null ? '–' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+    const badge = (ok: boolean, id: string, yes: string, no: string) => h('span', { class: `badge small ${ok ? 'pass' : 'fail'}`, 'data-testid': id }, ok ? yes : no);
+    const f = c.faster;
+    return h('div', { class: 'repeat', 'data-testid': 'repeat' },
+      h('div', { class: 'lines' },
+        h('div', {}, h('strong', {}, `Repeats ${c.valLosses.length}/${c.planned}`), ' · val loss ',
+          h('span', { 'data-testid': 'repeat-val' }, pm(c.meanValLoss, c.sdValLoss, 4)), ' · train time ',
+          h('span', { 'data-testid': 'repeat-time' }, pm(c.meanTrainTimeMs, c.sdTrainTimeMs, 1, 1000, ' s'))),
+        h('div', {}, 'p = ', h('span', { 'data-testid': 'repeat-p' }, pText(c.p)), ` (mean below ${c.threshold}, one-sided t-test) `,
+          c.pass === null ? h('span', { class: 'muted' }, 'needs 2 finished runs') : badge(c.pass, 'repeat-badge', 'PASS p < 0.01', 'FAIL')),
+        f ? h('div', { 'data-testid': 'repeat-faster' }, `baseline ${pm(f.baselineMeanMs, f.baselineSdMs, 1, 1000, ' s')} (n ${f.n}) · Welch p = ${pText(f.p)} `,
+          badge(f.pass, 'repeat-faster-badge', 'faster', 'not shown faster')) : null),
+      significanceChart(c));
   }
 
   private renderRuns() {

@@ -10,5 +10,7 @@ import { command as attach } from './attach';
 import { command as agent } from './agent';
 import { command as search } from './search';
 import { command as sweep } from './sweep';
+import { command as significance } from './significance';
+import { command as calibrate } from './calibrate';
 
-export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent, search, sweep];
+export const COMMANDS: readonly Command[] = [tasks, openTask, parseLog, runCommand, cancelCommand, attach, compare, agent, search, sweep, significance, calibrate];

@@ -40,7 +40,7 @@ export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
   name: string;
   summary: string;
   /** Positional arguments as shown in usage, e.g. ['N'] or ['FILE']; `optional` ones may be left out. */
-  positionals?: { name: string; description: string; optional?: boolean }[];
+  positionals?: { name: string; description: string; optional?: boolean; /** takes every remaining argument (last only) */ variadic?: boolean }[];
   options: O;
   /** One or more example command lines. */
   examples: string[];
@@ -97,12 +97,18 @@ export function parseCommandArgs<O extends OptionSpecs>(cmd: CommandSpec<O>, arg
   }
   const specs = cmd.positionals ?? [];
   const required = specs.filter((p) => !p.optional).length;
-  if (positionals.length < required || positionals.length > specs.length) {
-    const want = specs.length === 0 ? 'no arguments' : specs.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(' ');
+  const most = specs.at(-1)?.variadic ? Infinity : specs.length;
+  if (positionals.length < required || positionals.length > most) {
+    const want = specs.length === 0 ? 'no arguments' : specs.map(positionalUsage).join(' ');
     const got = positionals.length ? `got ${positionals.map((p) => `'${p}'`).join(' ')}` : 'got none';
     throw new CliError(`expected ${want}, ${got} (${see})`, EXIT.usage);
   }
   return { values: values as Values<O>, positionals };
+}
+
+function positionalUsage(p: NonNullable<Command['positionals']>[number]): string {
+  const name = p.variadic ? `${p.name}...` : p.name;
+  return p.optional ? `[${name}]` : name;
 }
 
 export function isHelpRequest(args: string[]): boolean {
@@ -113,7 +119,7 @@ export function isHelpRequest(args: string[]): boolean {
 // ---- help -------------------------------------------------------------------------------------------------------
 
 export function usageLine(cmd: Command): string {
-  const pos = (cmd.positionals ?? []).map((p) => (p.optional ? `[${p.name}]` : p.name));
+  const pos = (cmd.positionals ?? []).map(positionalUsage);
   return ['speedrun', cmd.name, ...pos, ...(Object.keys(cmd.options).length ? ['[options]'] : [])].join(' ');
 }
 

@@ -15,6 +15,9 @@ import { RunError, RunManager } from '../core/runs/manager';
 import { isRunId, RunStore } from '../core/runs/store';
 import { TERMINAL_STATES, type RunMeta } from '../core/runs/types';
 import { CliError, EXIT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
+import { runRepeated } from './repeat';
+import { readTaskFile } from '../core/benchmark/openTask';
+import { fsrBoth } from '../core/stats/calibration';
 
 /** The targets for a task folder, with what to tell the user about where they came from. */
 export function loadTargets(taskDir: string, file: string | undefined, allowTaskTargets: boolean): LoadedTargets {
@@ -40,7 +43,7 @@ export function pickTarget(l: LoadedTargets, name: string | undefined): Target {
   return t;
 }
 
-function ask(question: string, hidden = false): Promise<string | undefined> {
+export function ask(question: string, hidden = false): Promise<string | undefined> {
   if (!process.stdin.isTTY) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -85,10 +88,25 @@ export function manager(o: CommonOpts, targets: Target[]): RunManager {
   });
 }
 
+/** FSR against the paper's times and, once the target is calibrated, its own; labelled when the box is simulated. */
+function fsrLine(m: RunMeta, taskDir: string, trainTimeMs: number): string[] {
+  let task;
+  try {
+    task = readTaskFile(taskDir);
+  } catch {
+    return [];
+  }
+  const f = fsrBoth(task, m.target, trainTimeMs);
+  if (!Number.isFinite(f.paper)) return [];
+  const box = f.box !== null ? `; ${f.box.toFixed(2)} against ${m.target}'s own times (calibrated)` : '';
+  return [`  FSR ${f.paper.toFixed(2)} against the paper's times${box}${m.simulated ? ' (SIMULATED box: a demo figure, not a measurement)' : ''}`];
+}
+
 export function describeEnd(m: RunMeta, store: RunStore): string {
   const f = m.final;
   const lines = [`run ${m.runId} ${m.state}${m.exitCode !== undefined && m.exitCode !== null ? ` (exit code ${m.exitCode})` : ''}`];
   if (f) lines.push(`  val_loss ${f.val_loss} after ${f.n_steps} steps, train_time ${(f.train_time / 1000).toFixed(1)} s: ${f.is_valid ? 'valid' : 'NOT valid (val_loss > 3.28)'}`);
+  if (f) lines.push(...fsrLine(m, store.taskDir, f.train_time));
   if (m.failure) lines.push(`  ${m.failure.stage}: ${m.failure.message}`);
   if (m.error) lines.push(`  ${m.error.kind}: ${m.error.message}${m.error.line ? ` (${m.error.file}:${m.error.line})` : ''}`);
   lines.push(`  stored in ${store.dir(m.runId)}`);
@@ -148,13 +166,16 @@ export const runCommand = defineCommand({
     target: { type: 'string', value: 'NAME', description: 'the target to run on', defaultText: 'the only target, when exactly one is configured' },
     ...commonOptions,
     'time-limit': { type: 'string', value: 'MINUTES', description: 'stop the run after this long', default: '60' },
+    repeat: { type: 'string', value: 'K', description: 'run it K times (no console output; a summary with mean ± sd and the t-test at the end)' },
+    'interleave-baseline': { type: 'boolean', description: "with --repeat: also run record i's script K times, alternating with yours on the same target" },
+    json: { type: 'boolean', description: 'with --repeat: print the summary as JSON' },
     'ignore-rules': { type: 'boolean', description: 'run even when the script breaks a benchmark rule (the run will not count)' },
   },
   notes: [
     'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules).',
     "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
   ],
-  examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log'],
+  examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log', 'speedrun run --target h100 --repeat 5 --interleave-baseline'],
   run: async ({ values }) => {
     const timeLimit = Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
@@ -168,7 +189,24 @@ export const runCommand = defineCommand({
     }
     const loaded = loadTargets(taskDir, values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);
+    const repeats = values.repeat === undefined ? undefined : Number(values.repeat);
+    if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) throw new CliError(`--repeat must be a whole number of at least 1, got '${values.repeat}'`, EXIT.usage);
+    if (repeats === undefined && (values['interleave-baseline'] || values.json)) throw new CliError('--interleave-baseline and --json go with --repeat K', EXIT.usage);
     const m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
+    if (repeats !== undefined) {
+      const detach = () => {
+        err('\n[speedrun] detached; the current run goes on, no further repeats start. Cancel it with speedrun cancel RUNID.\n');
+        m.dispose();
+        void exitAfterFlush(EXIT.failed);
+      };
+      process.once('SIGINT', detach);
+      try {
+        return await runRepeated(m, { taskDir, target: target.name, repeats, interleaveBaseline: values['interleave-baseline'], json: values.json });
+      } finally {
+        process.off('SIGINT', detach);
+        m.dispose();
+      }
+    }
     m.onEvent((e) => {
       if (e.type === 'output') out(e.text);
       else if (e.type === 'state') err(`[speedrun] ${e.state}${e.detail ? `: ${e.detail}` : ''}\n`);

@@ -94,6 +94,30 @@ export interface ResultCard {
   error: ScriptError | null;
   /** A failure around the script (connect, preflight, upload, launch, cancel). */
   failure: { stage: string; message: string } | null;
+  /** The run ran on the simulated GPU box: its times are a demo, not a measurement. */
+  simulated?: boolean;
+  /** FSR against the target's own calibrated times of records i and i+1 (`speedrun calibrate`), when known. */
+  boxFsr?: number | null;
+  /** The repeats this run belongs to (Run x K), with the significance tests. */
+  repeat?: RepeatCard | null;
+}
+
+/** Repeats of an attempt (and an interleaved baseline): what the results card and its chart show. */
+export interface RepeatCard {
+  repeatId: string;
+  /** Attempt runs asked for, and their final val losses (finished runs only, in run order). */
+  planned: number;
+  valLosses: number[];
+  threshold: number;
+  meanValLoss: number | null;
+  sdValLoss: number | null;
+  meanTrainTimeMs: number | null;
+  sdTrainTimeMs: number | null;
+  /** One-sided one-sample t-test, mean val loss below the threshold; null below 2 finished runs. */
+  p: number | null;
+  pass: boolean | null;
+  /** Welch's t-test on train times against the interleaved baseline. */
+  faster: { p: number | null; pass: boolean; baselineMeanMs: number; baselineSdMs: number | null; n: number } | null;
 }
 
 /** One row of the runs table. */
@@ -192,7 +216,17 @@ function isResultCard(v: unknown): v is ResultCard {
     && isNumOrNull(v.valLoss) && isBool(v.valid) && isNumOrNull(v.fsr) && isNumOrNull(v.speedup)
     && (v.coverage === null || (isObj(v.coverage) && isNum(v.coverage.reproduced) && isNum(v.coverage.extra)))
     && (v.error === null || isScriptError(v.error))
-    && (v.failure === null || (isObj(v.failure) && isStr(v.failure.stage) && isStr(v.failure.message)));
+    && (v.failure === null || (isObj(v.failure) && isStr(v.failure.stage) && isStr(v.failure.message)))
+    && (v.simulated === undefined || isBool(v.simulated)) && (v.boxFsr === undefined || isNumOrNull(v.boxFsr))
+    && (v.repeat === undefined || v.repeat === null || isRepeatCard(v.repeat));
+}
+
+function isRepeatCard(v: unknown): v is RepeatCard {
+  return isObj(v) && isStr(v.repeatId) && isNum(v.planned) && isArrOf(v.valLosses, isNum) && isNum(v.threshold)
+    && isNumOrNull(v.meanValLoss) && isNumOrNull(v.sdValLoss) && isNumOrNull(v.meanTrainTimeMs) && isNumOrNull(v.sdTrainTimeMs)
+    && isNumOrNull(v.p) && (v.pass === null || isBool(v.pass))
+    && (v.faster === null || (isObj(v.faster) && isNumOrNull(v.faster.p) && isBool(v.faster.pass) && isNum(v.faster.baselineMeanMs)
+      && isNumOrNull(v.faster.baselineSdMs) && isNum(v.faster.n)));
 }
 
 function isRunRow(v: unknown): v is RunRow {

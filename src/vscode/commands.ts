@@ -25,6 +25,23 @@ export interface StartAgentArgs {
   budget?: Partial<Budget>;
 }
 
+/** `speedrun.runRepeated` (Run x K) from code and tests: skips the prompts; any missing part is asked for. */
+export interface RunRepeatedArgs {
+  repeats?: number;
+  interleaveBaseline?: boolean;
+  target?: string;
+}
+
+/** `speedrun.calibrateTask` / `speedrun.calibrateAll` from code and tests. */
+export interface CalibrateArgs {
+  task?: number;
+  /** Finished runs per record. */
+  runs?: number;
+  target?: string;
+  /** Skip the cost confirmation. */
+  confirmed?: boolean;
+}
+
 /** Command id → the arguments it takes. Every argument is optional: menus and the palette pass none. */
 export interface CommandArgs {
   'speedrun.locateBenchmark': [dir?: string | Uri];
@@ -66,6 +83,10 @@ export interface CommandArgs {
   'speedrun.resumeSearch': [item?: unknown];
   'speedrun.stopSearch': [item?: unknown];
   'speedrun.openSweepReport': [file?: string | Uri];
+  'speedrun.runRepeated': [args?: RunRepeatedArgs];
+  /** A task number, a Tasks view item, or the arguments as an object. */
+  'speedrun.calibrateTask': [task?: number | { report: { id: number } } | CalibrateArgs];
+  'speedrun.calibrateAll': [args?: CalibrateArgs];
 }
 export type CommandId = keyof CommandArgs;
 
@@ -107,6 +128,9 @@ const IDS: Record<CommandId, true> = {
   'speedrun.resumeSearch': true,
   'speedrun.stopSearch': true,
   'speedrun.openSweepReport': true,
+  'speedrun.runRepeated': true,
+  'speedrun.calibrateTask': true,
+  'speedrun.calibrateAll': true,
 };
 export const COMMAND_IDS = Object.keys(IDS) as CommandId[];
 

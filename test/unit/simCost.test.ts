@@ -1,7 +1,7 @@
 // The simulated box times a run from the script: the fixture records carry their cost (SIM_STEP_COST_MS and
 // num_iterations), so reproducing the reference change i -> i+1 recovers the gap (FSR about 1, simulated).
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getRecord } from '../../src/core/benchmark';
@@ -54,6 +54,23 @@ suite('simulated cost of the fixture records', function () {
     assert.ok(Math.abs(start) < 0.1, `record 12: FSR ${start}`);
     assert.ok(Math.abs(reproduced - 1) < 0.1, `record 13's script: FSR ${reproduced}`);
     assert.ok(stepsOnly > 0.3 && stepsOnly < 0.95, `steps only: FSR ${stepsOnly}`);
+  });
+
+  test('a fast run into a slow reader on a pipe loses no line (the final result comes last)', async () => {
+    const dir = tempDir('speedrun-simcost-');
+    fs.writeFileSync(path.join(dir, 'train_gpt2.py'), script(13));
+    const p = spawn(TORCHRUN, ['--standalone', '--nproc_per_node=8', 'train_gpt2.py'], {
+      cwd: dir, stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, NANOGPT_TRAIN_FILES: 'x', NANOGPT_VAL_FILES: 'y', NANOGPT_VAL_TOKENS: '1', SIM_SPEEDUP: '5000', SIM_COMPILE_SECONDS: '0' },
+    });
+    p.stdout.pause();
+    await new Promise((r) => setTimeout(r, 1500)); // the run is over long before the reader starts
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stdout.resume();
+    await new Promise((r) => p.on('close', r));
+    assert.match(out, /^step:1750\/1750 val_loss:[\d.]+ train_time:\d+ms/m);
+    assert.match(out, /^peak memory consumption: \d+ MiB$/m);
   });
 
   test('repeats differ unless SIM_SEED pins them', () => {

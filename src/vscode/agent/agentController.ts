@@ -129,7 +129,8 @@ class AgentController implements AgentApi, vscode.Disposable {
     const options = { env: { ...process.env, [SEAL_KEY_ENV]: this.sealKey } };
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc, options },
-      debug: { module, transport: TransportKind.ipc, options },
+      // Under F5 (extensionHost debugging) the server waits for .vscode/launch.json's "Attach to Language Server".
+      debug: { module, transport: TransportKind.ipc, options: { ...options, execArgv: ['--nolazy', '--inspect=6009'] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', pattern: '**/train_gpt2.py' }],

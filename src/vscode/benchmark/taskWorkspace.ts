@@ -29,6 +29,7 @@ import {
 import type { OpenTaskArgs } from '../commands';
 import { commandLink, executeCommand, registerCommand, setContext } from '../register';
 import type { TaskContext, Workspace } from '../services';
+import { CalibrationStore, type CalibratedRecord, type CalibrationData } from '../../core/stats/calibration';
 
 const BENCHMARK_REPO = 'https://github.com/facebookresearch/llm-speedrunner';
 const HINT_SCHEME = 'speedrun-hint';
@@ -491,17 +492,32 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
     this.emitter.fire();
   }
 
+  /** Times measured on the user's boxes (`speedrun calibrate`), read once per refresh. */
+  private calibration: CalibrationData['targets'] = {};
+
   getChildren(element?: TaskNode): TaskNode[] {
     if (element) return [];
+    this.calibration = new CalibrationStore().read().targets;
     return (this.ws.cloneReport()?.tasks ?? []).map((report) => ({ kind: 'task', report }));
+  }
+
+  /** Targets where both records of a task are measured. */
+  private calibrated(t: TaskReport) {
+    return Object.entries(this.calibration).flatMap(([target, recs]) => {
+      const [a, b] = [recs[String(t.fromRecord)], recs[String(t.toRecord)]];
+      return a && b ? [{ target, a, b }] : [];
+    });
   }
 
   getTreeItem({ report: t }: TaskNode): vscode.TreeItem {
     const open = this.ws.current()?.task.taskId === t.id;
     const item = new vscode.TreeItem(`Task ${t.id}: ${t.fromRecord} → ${t.toRecord}`);
     item.id = `task-${t.id}`;
-    // Short enough for the view's default width; the gap and the details are in the tooltip.
-    item.description = `${clock(t.baseline?.trainTimeMs)} → ${clock(t.target?.trainTimeMs)}${open ? ' · open' : ''}`;
+    // Short enough for the view's default width; the gap and the details are in the tooltip. Once a target is
+    // calibrated, its measured times follow (all targets in the tooltip).
+    const cal = this.calibrated(t);
+    item.description = `${clock(t.baseline?.trainTimeMs)} → ${clock(t.target?.trainTimeMs)}${open ? ' · open' : ''}` +
+      (cal.length ? ` · ${cal[0].target} ${clock(cal[0].a.meanMs)} → ${clock(cal[0].b.meanMs)}` : '');
     item.iconPath = !t.complete
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : t.warnings.length
@@ -517,6 +533,12 @@ class TasksTree implements vscode.TreeDataProvider<TaskNode> {
     md.appendMarkdown('| record | steps | val loss | train time |\n|---|---|---|---|\n');
     md.appendMarkdown(`| ${t.fromRecord} (baseline) | ${t.baseline?.steps ?? '?'} | ${t.baseline?.valLoss ?? '?'} | ${secs(t.baseline)} |\n`);
     md.appendMarkdown(`| ${t.toRecord} (target) | ${t.target?.steps ?? '?'} | ${t.target?.valLoss ?? '?'} | ${secs(t.target)} |\n\n`);
+    if (cal.length) {
+      const sd = (c: CalibratedRecord) => `${(c.meanMs / 1000).toFixed(1)}${c.stdMs !== null ? ` ± ${(c.stdMs / 1000).toFixed(1)}` : ''} s (n ${c.n})`;
+      md.appendMarkdown(`Calibrated on your targets (**Speedrun: Calibrate Task on a Target…**):\n\n| target | record ${t.fromRecord} | record ${t.toRecord} |\n|---|---|---|\n`);
+      for (const c of cal) md.appendMarkdown(`| ${c.target} | ${sd(c.a)} | ${sd(c.b)} |\n`);
+      md.appendMarkdown('\n');
+    }
     md.appendMarkdown(`Gap ${formatDuration(t.gapMs)} · hints ${t.hintLevels.join(', ') || 'none'} · torch ${rec?.torch} · ${rec?.minTrainShards} train shards\n\n`);
     for (const m of t.missing) md.appendMarkdown(`- $(error) missing: ${m}\n`);
     for (const w of t.warnings) md.appendMarkdown(`- $(warning) ${w}\n`);

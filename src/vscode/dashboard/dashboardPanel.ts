@@ -14,7 +14,8 @@ import type { ValPoint } from '../../core/logs/types';
 import { CONSOLE, SCRIPT, sha256 } from '../../core/runs/store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta } from '../../core/runs/types';
 import { DASHBOARD_PAGE } from '../../shared/dashboardHtml';
-import type { Coverage, Curve, HostMessage } from '../../shared/protocol';
+import type { Coverage, Curve, HostMessage, ResultCard } from '../../shared/protocol';
+import { withStats } from './statsCard';
 import { dashboardMessage, type DashboardMessage, type ExportFormat } from '../../shared/webviewMessages';
 import { runIdOf } from '../commands';
 import { executeCommand, registerCommand } from '../register';
@@ -183,13 +184,19 @@ export class DashboardController implements Dashboard, vscode.Disposable {
       val: s.series.val.map(toValWire),
       curves,
       runs: this.rows(s.ctx),
-      result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)),
+      result: this.resultOf(s),
     });
     if (this.overlayIds.length) this.host.post({ type: 'overlays', curves: this.overlayCurves(s.ctx) });
   }
 
   private rows(ctx: TaskContext) {
     return this.runs.list(ctx.taskDir).map((m) => runRow(m, ctx.task));
+  }
+
+  /** The results card: the run's own figures, plus the simulated label, FSR on the calibrated box and its repeats. */
+  private resultOf(s: Shown): ResultCard | null {
+    const r = resultFor(s.meta, s.series, s.ctx.task, this.coverage(s));
+    return r && withStats(r, s.meta, s.ctx.taskDir, s.ctx.task);
   }
 
   /** Reproduction coverage of an ended run's script against the reference change; null when not computable. */
@@ -267,6 +274,9 @@ export class DashboardController implements Dashboard, vscode.Disposable {
         s.meta = e.meta;
         this.dirty.header = this.dirty.result = true;
       }
+    } else if (s && e.type === 'ended' && isTerminal(s.meta)) {
+      // Another run of a repeat group may have ended: the card's repeats change.
+      this.dirty.result = true;
     } else if (!this.pinned && e.type === 'state' && !TERMINAL_STATES.includes(e.state) && e.runId !== this.newest) {
       // A run of the open task newer than any when the shown one was chosen: follow it.
       const ctx = this.workspace.current();
@@ -285,7 +295,7 @@ export class DashboardController implements Dashboard, vscode.Disposable {
     const { train, val } = s.series.takePending();
     if (train.length || val.length) this.host.post({ type: 'append', runId: s.meta.runId, train, val });
     if (this.dirty.header) this.host.post({ type: 'header', header: headerFor(s.meta, s.series, s.ctx.task, s.stateSince) });
-    if (this.dirty.result) this.host.post({ type: 'result', result: resultFor(s.meta, s.series, s.ctx.task, this.coverage(s)) });
+    if (this.dirty.result) this.host.post({ type: 'result', result: this.resultOf(s) });
     if (this.dirty.runs) this.host.post({ type: 'runs', runs: this.rows(s.ctx) });
     this.dirty = { header: false, result: false, runs: false };
   }

@@ -14,6 +14,7 @@ import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunState } from '../
 import { runIdOf, type RunRef } from '../commands';
 import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Runs, Workspace } from '../services';
+import { listGroups, repeatLine, summarizeGroup } from '../../core/stats/repeat';
 
 const ACTIVE: RunState[] = ['connecting', 'preflight', 'uploading', 'compiling', 'training', 'validating'];
 const isTerminal = (m: RunMeta) => TERMINAL_STATES.includes(m.state);
@@ -51,10 +52,19 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     this.changed.fire(undefined);
   }
 
+  /** Run x K groups of the listed runs (run id -> its group's one-line summary), read once per refresh. */
+  private repeats = new Map<string, string>();
+
   getChildren(el?: RunMeta): RunMeta[] {
     if (el) return [];
     const ctx = this.ctl.workspace.current();
-    return ctx ? this.ctl.list(ctx.taskDir).slice().reverse() : [];
+    this.repeats = new Map();
+    if (!ctx) return [];
+    for (const g of listGroups(ctx.taskDir)) {
+      const line = repeatLine(summarizeGroup(ctx.taskDir, g));
+      for (const id of g.attempt) this.repeats.set(id, line);
+    }
+    return this.ctl.list(ctx.taskDir).slice().reverse();
   }
 
   getTreeItem(m: RunMeta): vscode.TreeItem {
@@ -69,6 +79,8 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     if (m.valLoss !== undefined) bits.push(`val ${m.valLoss.toFixed(4)}`);
     if (m.startedAt) bits.push(duration((m.endedAt ? Date.parse(m.endedAt) : Date.now()) - Date.parse(m.startedAt)));
     if (m.simulated) bits.push('SIMULATED');
+    const repeat = this.repeats.get(m.runId);
+    if (repeat) bits.push(repeat);
     item.description = bits.join(' · ');
     const [icon, color] = ICONS[m.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
@@ -78,6 +90,7 @@ class RunsTree implements vscode.TreeDataProvider<RunMeta> {
     if (m.failure) tip.appendText(`${m.failure.stage}: ${m.failure.message}\n\n`);
     if (m.error) tip.appendText(`${m.error.kind}: ${m.error.message}\n\n`);
     if (m.preflight?.torch) tip.appendText(`python ${m.preflight.python}, torch ${m.preflight.torch}\n`);
+    if (repeat) tip.appendText(`\nRun x K (finished repeats, mean ± sd): ${repeat}\n`);
     item.tooltip = tip;
     item.id = m.runId;
     // run.queued | run.active | run.ended: menus key off these.
@@ -124,6 +137,7 @@ export class RunController implements Runs, vscode.Disposable {
   private refreshTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private readonly fromInput = new Set<string>();
+  private readonly quiet = new Set<string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -252,6 +266,7 @@ export class RunController implements Runs, vscode.Disposable {
   }
 
   private async announceEnd(m: RunMeta) {
+    if (this.quiet.delete(m.runId)) return;
     if (m.state === 'finished') {
       const f = m.final;
       const msg = f
@@ -328,6 +343,22 @@ export class RunController implements Runs, vscode.Disposable {
     return meta;
   }
 
+  /**
+   * Runs for repeats and calibration (src/vscode/stats): any task folder (the task's baseline, a calibration
+   * record), the same queue per target, no notification per run (the caller reports on the whole).
+   */
+  enqueueQuiet(opts: { taskDir: string; target: string }): RunMeta {
+    const meta = this.manager.enqueue({ ...opts, origin: 'user' });
+    this.quiet.add(meta.runId);
+    return meta;
+  }
+
+  /** Follow a run an earlier session started in another folder (a calibration resumed); quiet as above. */
+  attachQuiet(taskDir: string, runId: string): RunMeta | undefined {
+    this.quiet.add(runId);
+    return this.manager.attach(taskDir, runId, true);
+  }
+
   async checkBeforeRun(taskDir: string, answer?: () => Promise<boolean>): Promise<boolean> {
     // The editor's text, unsaved edits included: that is what the run will save and send.
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(taskDir, 'train_gpt2.py'));
@@ -380,7 +411,8 @@ export class RunController implements Runs, vscode.Disposable {
 
   // ---- commands ----
 
-  private async pickTarget(): Promise<string | undefined> {
+  /** Asks for a target when there are several (the last used first); also for repeats and calibration. */
+  async pickTarget(): Promise<string | undefined> {
     const targets = this.targets();
     if (!targets.length) {
       const a = await vscode.window.showWarningMessage('No run targets are configured.', 'Configure Targets');
