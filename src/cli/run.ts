@@ -172,7 +172,7 @@ export const runCommand = defineCommand({
     'ignore-rules': { type: 'boolean', description: 'run even when the script breaks a benchmark rule (the run will not count)' },
   },
   notes: [
-    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules).',
+    'Exit codes: 0 the run finished (its results.json says whether val loss <= 3.28), 1 it failed, was cancelled or timed out, 2 usage, 3 bad input (a script that breaks a benchmark rule, unless --ignore-rules). With --repeat: 0 only when every run finished and the t-test passed (mean val loss below 3.28, p < 0.01), else 1.',
     "The run's console output goes to stdout, progress to stderr; everything is stored in <task>/.speedrun/runs/<RUNID>/.",
   ],
   examples: ['speedrun run --target h100 --task-dir ~/speedrun-tasks/task-12 > run.log', 'speedrun run --target h100 --repeat 5 --interleave-baseline'],

@@ -55,6 +55,12 @@ suite('cli edges: bad input a user can type', function () {
     assertOneSentence(forgot.err, /option --run needs a value/);
   });
 
+  test('run --help says what the exit code means with --repeat (1 when the runs finished but the t-test did not pass)', () => {
+    const r = speedrun(['run', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out.replace(/\s+/g, ' '), /With --repeat: 0 only when every run finished and the t-test passed \(mean val loss below 3\.28, p < 0\.01\), else 1\./);
+  });
+
   test('run and compare: a task folder that does not exist, is a file, or holds a folder named train_gpt2.py (exit 3, named)', () => {
     const parent = tempDir();
     const missing = speedrun(['run', '--task-dir', path.join(parent, 'nope')]);
