@@ -67,19 +67,29 @@ export class RunManager {
     return t;
   }
 
+  private launcher(target: Target, taskDir?: string) {
+    return createLauncher({
+      target,
+      timeLimitMs: this.o.timeLimitMs(),
+      cancelGraceMs: this.o.cancelGraceMs(),
+      record: taskDir === undefined ? undefined : taskRecord(taskDir),
+      minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024,
+    });
+  }
+
+  /** The target's scheduler queues runs itself (Slurm) and takes several as one job array (enqueueBatch). */
+  batches(targetName: string): boolean {
+    const l = this.launcher(this.target(targetName));
+    return !!l.queuesItself && !!l.launchBatch;
+  }
+
   private engine(store: RunStore, target: Target, meta: RunMeta): RunEngine {
     const e = new RunEngine(
       {
         store,
         target,
         connect: () => this.o.connect(target),
-        launcher: createLauncher({
-          target,
-          timeLimitMs: this.o.timeLimitMs(),
-          cancelGraceMs: this.o.cancelGraceMs(),
-          record: taskRecord(store.taskDir),
-          minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024,
-        }),
+        launcher: this.launcher(target, store.taskDir),
         backoff: this.o.backoff,
         lockRetryMs: this.o.lockRetryMs,
         emit: this.emit,
@@ -132,7 +142,7 @@ export class RunManager {
    */
   async enqueueBatch(opts: { taskDirs: string[]; target: string; parallel?: number; origin?: RunMeta['origin']; scripts?: (string | undefined)[] }): Promise<RunMeta[]> {
     const target = this.target(opts.target);
-    const launcher = createLauncher({ target, timeLimitMs: this.o.timeLimitMs(), cancelGraceMs: this.o.cancelGraceMs(), record: taskRecord(opts.taskDirs[0]), minFreeDiskMiB: this.o.minFreeDiskMiB ?? 1024 });
+    const launcher = this.launcher(target, opts.taskDirs[0]);
     if (!launcher.launchBatch) throw new RunError(`Target '${target.name}' (${target.kind}) cannot run a batch as one job; queue the runs one by one.`);
     if (!opts.taskDirs.length) return [];
     const ids = new Set<string>();

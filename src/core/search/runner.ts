@@ -1,7 +1,8 @@
 // Runs a search's nodes as ordinary runs (stored in the task's run store, so each has its dashboard, log, cancel
 // and attach) over a pool of targets: a round's children go to the target with the fewest runs of this search,
 // so N targets run N children at once; each target still runs one job at a time, as the run engine guarantees.
-// A node's run that an earlier (killed) session started is re-attached, not started again.
+// A node's run that an earlier (killed) session started is re-attached, not started again. When every target's
+// scheduler queues runs itself (Slurm), a round goes out as one job array per target instead (startBatch).
 import type { LogEvent } from '../logs/types';
 import type { RunManager } from '../runs/manager';
 import { RunStore } from '../runs/store';
@@ -18,6 +19,10 @@ export interface RunEnd {
 export interface NodeRunner {
   /** Queues a run of `script`; returns its run id and target. */
   start(script: string): { runId: string; target: string };
+  /** Whether a round's runs should be started together, with startBatch, rather than one by one. */
+  readonly batches?: boolean;
+  /** Queues runs of `scripts` together (a job array); the result is in the order of `scripts`. */
+  startBatch?(scripts: string[]): Promise<{ runId: string; target: string }[]>;
   /** Resolves when the run has ended (re-attaching to it if this session did not start it). */
   wait(runId: string, onLog?: (ev: LogEvent) => void): Promise<RunEnd>;
   cancel(runId: string): Promise<void>;
@@ -35,12 +40,45 @@ export class ManagerRunner implements NodeRunner {
     if (!targets.length) throw new Error('a search needs at least one target');
   }
 
-  start(script: string): { runId: string; target: string } {
+  /** The targets, the one with the fewest runs of this search first. */
+  private byLoad(): string[] {
     const load = (t: string) => [...this.active.values()].filter((x) => x === t).length;
-    const target = [...this.targets].sort((a, b) => load(a) - load(b))[0];
+    return [...this.targets].sort((a, b) => load(a) - load(b));
+  }
+
+  start(script: string): { runId: string; target: string } {
+    const target = this.byLoad()[0];
     const meta = this.manager.enqueue({ taskDir: this.taskDir, target, origin: 'agent', script });
     this.active.set(meta.runId, target);
     return { runId: meta.runId, target };
+  }
+
+  get batches(): boolean {
+    return this.targets.every((t) => this.manager.batches(t));
+  }
+
+  /**
+   * The scripts dealt over the targets, one job array on each with all of its runs at once. If one target's
+   * submission fails, the arrays the others took are cancelled, so the caller can submit them all again later.
+   */
+  async startBatch(scripts: string[]): Promise<{ runId: string; target: string }[]> {
+    const order = this.byLoad();
+    const out: { runId: string; target: string }[] = [];
+    const sent = await Promise.allSettled(
+      order.map(async (target, k) => {
+        const mine = scripts.map((_, i) => i).filter((i) => i % order.length === k);
+        if (!mine.length) return;
+        const metas = await this.manager.enqueueBatch({ taskDirs: mine.map(() => this.taskDir), scripts: mine.map((i) => scripts[i]), target, parallel: mine.length, origin: 'agent' });
+        metas.forEach((m, j) => (out[mine[j]] = { runId: m.runId, target }));
+      }),
+    );
+    const failed = sent.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (!failed) {
+      for (const r of out) this.active.set(r.runId, r.target);
+      return out;
+    }
+    await Promise.allSettled(out.filter(Boolean).map((r) => this.manager.cancel(r.runId)));
+    throw failed.reason;
   }
 
   async wait(runId: string, onLog?: (ev: LogEvent) => void): Promise<RunEnd> {

@@ -1,7 +1,8 @@
 // One search over a task: rounds of selection (select.ts), writing (writer.ts) and running (runner.ts) until the
 // scaffold's rounds or a budget (nodes, GPU-hours, model tokens) run out. A round's children are written and run
-// at the same time. Everything is on disk after every step (tree.ts), so a killed search resumes: finished nodes
-// are kept, nodes whose run was going are re-attached, nodes the model was still writing are written again, and
+// at the same time (on a Slurm target: all written first, then run as one job array). Everything is on disk after
+// every step (tree.ts), so a killed search resumes: finished nodes are kept, nodes whose run was going are
+// re-attached, written nodes not yet run are run, nodes the model was still writing are written again, and
 // the saved RNG state makes the next selections those the uninterrupted search would have made.
 import { TARGET_VAL_LOSS, type TaskFile } from '../benchmark/types';
 import { summarizeOutcome } from '../agent/prompt';
@@ -179,13 +180,18 @@ export class Search {
     };
   }
 
-  /** Writes and runs the round's children at once; children already on disk are kept or re-attached. */
+  /**
+   * Writes and runs the round's children at once; children already on disk are kept, re-attached or (written but
+   * not yet run) run. A runner that batches (a Slurm job array) gets all the round's runs together once every child
+   * is written; otherwise each child's run starts as soon as it is written.
+   */
   private async round(r: PendingRound): Promise<void> {
     let nodes = this.store.nodes();
     for (const n of nodes) if (n.round === r.round && n.status === 'writing') this.store.discard(n);
     nodes = this.store.nodes();
     const mine = nodes.filter((n) => n.round === r.round);
     const work: Promise<void>[] = mine.filter((n) => n.status === 'running').map((n) => this.runNode(n));
+    const writes: Promise<NodeMeta | undefined>[] = mine.filter((n) => n.status === 'written').map((n) => Promise.resolve(n));
     let parent = this.store.node(r.parent)!;
     let nextId = Math.max(...nodes.map((n) => n.id)) + 1;
     const history = r.debug
@@ -211,14 +217,32 @@ export class Search {
       this.spend({ nodes: 1 });
       this.emit({ type: 'node', node: child });
       this.emit({ type: 'node', node: parent });
-      work.push(this.writeAndRun(child, parent, history, best));
+      writes.push(this.write(child, parent, history, best));
     }
+    if (this.runner.batches) work.push(this.runBatch(writes));
+    else work.push(...writes.map(async (w) => this.runOne(await w)));
     // Every child ends (its run is not left unwatched) before an error stops the search.
-    const failed = (await Promise.allSettled(work)).find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    await settle(work);
+  }
+
+  private async runOne(node: NodeMeta | undefined): Promise<void> {
+    if (node && this.runnable(node)) await this.runNode(this.started(node, this.runner.start(this.store.script(node.id))));
+  }
+
+  /** Once every child is written, their runs go out together (one job array) and are followed each. */
+  private async runBatch(writes: Promise<NodeMeta | undefined>[]): Promise<void> {
+    const written = await Promise.allSettled(writes);
+    const ready = written.flatMap((x) => (x.status === 'fulfilled' && x.value && this.runnable(x.value) ? [x.value] : []));
+    if (ready.length) {
+      const started = await this.runner.startBatch!(ready.map((n) => this.store.script(n.id)));
+      await settle(ready.map((n, i) => this.runNode(this.started(n, started[i]))));
+    }
+    const failed = written.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  private async writeAndRun(child: NodeMeta, parent: NodeMeta, history: { id: number; hypothesis: string; outcome: string }[], best: NodeMeta | undefined) {
+  /** Has the model write the child's script; returns the node, written, or undefined when there is nothing to run. */
+  private async write(child: NodeMeta, parent: NodeMeta, history: { id: number; hypothesis: string; outcome: string }[], best: NodeMeta | undefined): Promise<NodeMeta | undefined> {
     const res = await this.writer.write({
       nodeId: child.id,
       parentId: parent.id,
@@ -230,23 +254,32 @@ export class Search {
       onDelta: (text) => this.emit({ type: 'delta', nodeId: child.id, text }),
     });
     this.spend({ tokens: res.tokens });
-    let node: NodeMeta = { ...child, hypothesis: res.hypothesis, tokens: res.tokens };
+    const node: NodeMeta = { ...child, hypothesis: res.hypothesis, tokens: res.tokens };
     if (!res.ok) {
       // No script to run: the node is buggy with the parent's script, as a failed job would be.
       this.store.writeScript(child.id, this.store.script(parent.id));
       this.finish(node, parent, { status: 'failed', summary: `Not run: ${res.reason}.` });
-      return;
+      return undefined;
     }
     this.store.writeScript(child.id, res.script);
-    if (this.abort.signal.aborted) {
-      this.finish(node, parent, { status: 'failed', summary: 'Not run: the search was stopped.' });
-      return;
-    }
-    const { runId, target } = this.runner.start(res.script);
-    node = { ...node, status: 'running', runId, target };
+    return this.update({ ...node, status: 'written' });
+  }
+
+  /** False (and the node ends failed) once the search was stopped: a written node is not run then. */
+  private runnable(node: NodeMeta): boolean {
+    if (!this.abort.signal.aborted) return true;
+    this.finish(node, this.store.node(node.parent!)!, { status: 'failed', summary: 'Not run: the search was stopped.' });
+    return false;
+  }
+
+  private started(node: NodeMeta, run: { runId: string; target: string }): NodeMeta {
+    return this.update({ ...node, status: 'running', runId: run.runId, target: run.target });
+  }
+
+  private update(node: NodeMeta): NodeMeta {
     this.store.writeMeta(node);
     this.emit({ type: 'node', node });
-    await this.runNode(node);
+    return node;
   }
 
   private async runNode(node: NodeMeta): Promise<void> {
@@ -268,11 +301,8 @@ export class Search {
       // A run the killed session queued but never launched did not run at all: run the node again, once.
       const neverLaunched = end.meta.state === 'failed' && !end.meta.startedAt && end.meta.failure?.stage === 'launch';
       if (!neverLaunched || attempt > 1 || this.abort.signal.aborted) break;
-      const again = this.runner.start(this.store.script(node.id));
-      runId = again.runId;
-      node = { ...node, runId, target: again.target };
-      this.store.writeMeta(node);
-      this.emit({ type: 'node', node });
+      node = this.started(node, this.runner.start(this.store.script(node.id)));
+      runId = node.runId!;
     }
     this.spend({ gpuHours: end.gpuHours });
     const m = end.meta;
@@ -316,6 +346,12 @@ export class Search {
     this.store.writeMeta(done);
     this.emit({ type: 'node', node: done });
   }
+}
+
+/** Waits for all of `work`, then throws the first error, if any. */
+async function settle(work: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export interface NewSearch {

@@ -37,7 +37,7 @@ export interface Selection {
 
 /** Buggy leaves a debug round may pick: no children yet and bugDepth <= maxBugDepth. */
 export function debuggableLeaves(nodes: readonly NodeMeta[], s: Scaffold): NodeMeta[] {
-  return nodes.filter((n) => isBuggy(n) && n.children.length === 0 && n.bugDepth <= s.maxBugDepth && n.status !== 'writing' && n.status !== 'running');
+  return nodes.filter((n) => isBuggy(n) && n.children.length === 0 && n.bugDepth <= s.maxBugDepth && !['writing', 'written', 'running'].includes(n.status));
 }
 
 /** The selection for round `round` (1-based) over the nodes so far. */

@@ -20,11 +20,12 @@ export const newSearchId = newRunId;
 export const isSearchId = isRunId;
 
 /**
- * writing: the model is writing it; running: its run is queued or running (runId set); finished: the run ended
+ * writing: the model is writing it; written: its script is written, its run not yet queued (a round waits for all
+ * its children to go out as one job array); running: its run is queued or running (runId set); finished: the run ended
  * with final metrics (valid or not); failed: the change could not be made, or the run failed, timed out or was
  * cancelled; stopped: the early stop ended a doomed run. Buggy = not finished, or finished but invalid.
  */
-export type NodeStatus = 'root' | 'writing' | 'running' | 'finished' | 'failed' | 'stopped';
+export type NodeStatus = 'root' | 'writing' | 'written' | 'running' | 'finished' | 'failed' | 'stopped';
 
 export interface NodeMeta {
   id: number;

@@ -135,7 +135,7 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
     item.description = nodeDescription(n, el.file);
     item.tooltip = new vscode.MarkdownString().appendText(`${n.hypothesis || '(no hypothesis yet)'}\n\n${el.store.readResults(n.id)?.outcome_summary ?? ''}`);
     item.iconPath = new vscode.ThemeIcon(
-      n.status === 'running' || n.status === 'writing' ? 'loading~spin' : n.status === 'root' ? 'home' : n.status === 'finished' && n.isValid ? 'pass' : 'error',
+      n.status === 'running' || n.status === 'writing' || n.status === 'written' ? 'loading~spin' : n.status === 'root' ? 'home' : n.status === 'finished' && n.isValid ? 'pass' : 'error',
     );
     item.contextValue = `searchNode.${n.status}${n.runId ? '.run' : ''}`;
     // A node that gains children is a new item, so it opens expanded (VS Code keeps a known id's collapsed state).
