@@ -74,7 +74,8 @@ export const command = defineCommand({
     if (!(Number.isInteger(k) && k >= 1)) throw new CliError(`--runs must be a whole number of at least 1, got '${values.runs}'`, EXIT.usage);
     const timeLimit = Number(values['time-limit']);
     if (!(timeLimit > 0)) throw new CliError(`--time-limit must be a positive number of minutes, got '${values['time-limit']}'`, EXIT.usage);
-    const tasks = tasksOf(values.task, values.all);
+    // --show alone reports every task.
+    const tasks = tasksOf(values.task, Boolean(values.all || (values.show && values.task === undefined)));
     const store = new CalibrationStore(values['calibration-dir']);
     const loaded = loadTargets(process.cwd(), values['targets-file'], values['allow-task-targets']);
     const target = pickTarget(loaded, values.target);

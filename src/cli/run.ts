@@ -236,7 +236,7 @@ export const runCommand = defineCommand({
 
 export const cancelCommand = defineCommand({
   name: 'cancel',
-  summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s) and store what it left.',
+  summary: 'Cancel a run (SIGTERM to its process group on the box, SIGKILL after 10 s; scancel on Slurm) and store what it left.',
   positionals: [{ name: 'RUNID', description: "the run's id, as `run` printed it (a folder name under .speedrun/runs/)" }],
   options: commonOptions,
   notes: [

@@ -114,4 +114,15 @@ suite('stats: speedrun significance and its inputs', function () {
     assert.equal(new Set(odd).size, 3);
     for (const d of odd) assert.equal(path.dirname(path.dirname(d)), path.join(store.root, 'runs'), d);
   });
+
+  test('calibrate --show alone reports every task: nothing measured yet and the cost of all 21 records', () => {
+    const dir = tempDir('speedrun-cal-');
+    const targets = path.join(dir, 'targets.json');
+    fs.writeFileSync(targets, JSON.stringify([{ name: 'sim', kind: 'local', remoteDir: path.join(dir, 'box'), trainFiles: 'x', valFiles: 'y' }]));
+    const r = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), 'calibrate', '--show', '--runs', '1', '--targets-file', targets, '--calibration-dir', path.join(dir, 'cal')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /nothing measured on sim yet/);
+    assert.match(r.stdout, /^21 run\(s\) still to do on sim/m);
+    assert.ok(!fs.existsSync(path.join(dir, 'cal', 'runs')), '--show starts nothing');
+  });
 });
