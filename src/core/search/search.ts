@@ -107,18 +107,22 @@ export class Search {
 
   /** Follows control.json (see SearchStore.writeControl), so the editor can pause, resume or stop a CLI search. */
   private followControl(): () => void {
-    let last = this.store.readControl();
-    if (last === 'stop') this.store.writeControl('resume'); // an old stop must not end a resumed search
-    last = this.store.readControl();
-    const t = setInterval(() => {
-      const now = this.store.readControl();
-      if (now === last) return;
-      last = now;
-      if (now === 'pause') this.pause();
-      else if (now === 'resume') this.resume();
-      else if (now === 'stop') void this.stop('stopped by the user');
-    }, 500);
+    if (this.store.readControl() === 'stop') this.store.writeControl('resume'); // an old stop must not end a resumed search
+    this.lastControl = this.store.readControl();
+    const t = setInterval(() => this.checkControl(), 500);
     return () => clearInterval(t);
+  }
+
+  private lastControl: ReturnType<SearchStore['readControl']> | undefined;
+
+  /** Applies a change of control.json; also called before each round, so a pause never waits for the next poll. */
+  private checkControl(): void {
+    const now = this.store.readControl();
+    if (now === this.lastControl) return;
+    this.lastControl = now;
+    if (now === 'pause') this.pause();
+    else if (now === 'resume') this.resume();
+    else if (now === 'stop') void this.stop('stopped by the user');
   }
 
   async run(): Promise<SearchOutcome> {
@@ -139,6 +143,7 @@ export class Search {
       const pending = f.progress.pending;
       if (pending) await this.round(pending);
       for (;;) {
+        this.checkControl();
         if (this.paused) await this.paused.promise;
         if (this.stopReason) break;
         f = this.store.read();
