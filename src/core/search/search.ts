@@ -10,9 +10,8 @@ import type { LogEvent } from '../logs/types';
 import { DoomWatch } from './earlyStop';
 import type { NodeRunner } from './runner';
 import { Rng, bugDepthOf, bugHistory, selectNode } from './select';
-import type { Scaffold } from './presets';
 import {
-  SearchStore, bestValid, isBuggy, newSearchId, summarizeNode, type EarlyStopOptions, type NodeMeta, type NodeSummary, type PendingRound, type SearchFile, type SearchProgress,
+  SearchStore, bestValid, isBuggy, newSearchId, summarizeNode, type NodeMeta, type NodeSummary, type PendingRound, type SearchConfig, type SearchFile, type SearchProgress,
 } from './tree';
 import type { NodeWriter } from './writer';
 
@@ -359,19 +358,12 @@ async function settle(work: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-export interface NewSearch {
+/** What a new search is given: the settings it stores as they are (SearchConfig), plus what it derives the rest from. */
+export interface NewSearch extends Pick<SearchConfig, 'scaffold' | 'seed' | 'hintLevels' | 'backend' | 'model' | 'baseUrl' | 'targets' | 'earlyStop'> {
   taskDir: string;
   task: TaskFile;
-  scaffold: Scaffold;
-  seed: number;
-  hintLevels: number[];
-  backend: string;
-  model?: string;
-  baseUrl?: string;
-  targets: string[];
   gpuHours?: number;
   tokens?: number;
-  earlyStop?: EarlyStopOptions;
   searchId?: string;
 }
 
