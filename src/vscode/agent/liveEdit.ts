@@ -7,12 +7,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult, TextDocumentEdit } from 'vscode-languageclient';
 import { checkpointScript } from '../../core/agent/checkpoints';
+import { editFrames, type EditFrame } from '../../core/agent/frames';
 import { TurnRegions } from '../../core/agent/regions';
 import { decodeEditLabel } from '../../shared/agentProtocol';
 import { setContext } from '../register';
 import { CHECKPOINT_SCHEME, sideColumn } from '../layout';
 
-const FRAME_MS = 100;
+export const FRAME_MS = 100;
 const MAX_FRAMES = 20;
 
 /** `speedrun-checkpoint:/<n>/train_gpt2.py?<taskDir>`: a read-only view of a checkpoint file. */
@@ -27,6 +28,45 @@ class CheckpointProvider implements vscode.TextDocumentContentProvider {
     return Buffer.from(bytes).toString('utf8');
   }
 }
+
+/**
+ * The look of text being written, in every visible editor of a document: the line written last highlighted, the
+ * old lines not yet rewritten dimmed, the writing followed unless already in view (never moving focus or cursor).
+ */
+export class WritingDecorations implements vscode.Disposable {
+  private readonly active = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
+    border: '1px solid',
+    borderColor: new vscode.ThemeColor('focusBorder'),
+  });
+  private readonly faded = vscode.window.createTextEditorDecorationType({ isWholeLine: true, opacity: '0.4' });
+
+  /** `base`: the document line of the frame's line 0. */
+  show(uri: vscode.Uri, f: EditFrame, base = 0): void {
+    const active = new vscode.Range(base + f.line, 0, base + f.line, 0);
+    const faded = f.dimmed.end > f.dimmed.start ? [new vscode.Range(base + f.dimmed.start, 0, base + f.dimmed.end - 1, 0)] : [];
+    for (const ed of editorsOf(uri)) {
+      ed.setDecorations(this.active, [active]);
+      ed.setDecorations(this.faded, faded);
+      ed.revealRange(active, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  clear(uri: vscode.Uri): void {
+    for (const ed of editorsOf(uri)) {
+      ed.setDecorations(this.active, []);
+      ed.setDecorations(this.faded, []);
+    }
+  }
+
+  dispose(): void {
+    this.active.dispose();
+    this.faded.dispose();
+  }
+}
+
+const editorsOf = (uri: vscode.Uri) => vscode.window.visibleTextEditors.filter((ed) => ed.document.uri.toString() === uri.toString());
 
 interface Turn {
   turn: number;
@@ -50,8 +90,7 @@ export class LiveEdits implements vscode.Disposable {
   /** Changes we are applying, so the change events they cause are told apart from the user's typing. */
   private readonly expected: { uri: string; start: number; end: number; text: string }[] = [];
   private readonly lastText = new Map<string, string>();
-  private readonly active: vscode.TextEditorDecorationType;
-  private readonly faded: vscode.TextEditorDecorationType;
+  private readonly writing = new WritingDecorations();
   private readonly status: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a turn starts or stops waiting for review. */
@@ -59,18 +98,10 @@ export class LiveEdits implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly log: vscode.LogOutputChannel) {
-    this.active = vscode.window.createTextEditorDecorationType({
-      isWholeLine: true,
-      backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
-      border: '1px solid',
-      borderColor: new vscode.ThemeColor('focusBorder'),
-    });
-    this.faded = vscode.window.createTextEditorDecorationType({ isWholeLine: true, opacity: '0.4' });
     this.status = vscode.window.createStatusBarItem('speedrun.agentTurn', vscode.StatusBarAlignment.Left, 40);
     this.status.name = 'Speedrun Agent Turn';
     this.disposables.push(
-      this.active,
-      this.faded,
+      this.writing,
       this.status,
       this.changed,
       vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, new CheckpointProvider()),
@@ -137,7 +168,7 @@ export class LiveEdits implements vscode.Disposable {
         else await this.replace(doc, e.start + shift, e.end + shift, e.text);
         shift += e.text.length - (e.end - e.start);
       }
-      this.clearDecorations(uri);
+      this.writing.clear(uri);
       this.dropExpected(uri);
       if (label.kind === 'final') {
         await doc.save();
@@ -166,46 +197,21 @@ export class LiveEdits implements vscode.Disposable {
   }
 
   /**
-   * Writes `text` over [start, end) line by line: each frame holds the new lines written so far followed by the
-   * old lines not yet rewritten (dimmed), the last written line highlighted. Whole-range replacements, so
-   * editor features such as auto-closing brackets never see single keystrokes.
+   * Writes `text` over [start, end) in the frames of core/agent/frames.ts: each holds the new lines written so far
+   * followed by the old lines not yet rewritten (dimmed), the last written line highlighted. Whole-range
+   * replacements, so editor features such as auto-closing brackets never see single keystrokes.
    */
   private async animate(doc: vscode.TextDocument, start: number, end: number, text: string): Promise<void> {
-    const newLines = text.split(/(?<=\n)/);
-    const oldLines = doc.getText().slice(start, end).split(/(?<=\n)/);
-    const frames = Math.min(MAX_FRAMES, newLines.length);
+    const base = doc.positionAt(start).line;
+    const frames = editFrames(doc.getText().slice(start, end), text, MAX_FRAMES);
     let curEnd = end;
-    for (let f = 1; f <= frames; f++) {
-      const k = Math.ceil((f * newLines.length) / frames);
-      const written = newLines.slice(0, k).join('');
-      const unwritten = f === frames ? '' : oldLines.slice(k).join('');
-      await this.replace(doc, start, curEnd, written + unwritten);
-      curEnd = start + written.length + unwritten.length;
-      if (f < frames) {
-        this.decorate(doc, start + written.length, curEnd, written);
+    for (const [i, f] of frames.entries()) {
+      await this.replace(doc, start, curEnd, f.text);
+      curEnd = start + f.text.length;
+      if (i < frames.length - 1) {
+        this.writing.show(doc.uri, f, base);
         await new Promise((r) => setTimeout(r, FRAME_MS));
       }
-    }
-  }
-
-  private decorate(doc: vscode.TextDocument, writtenEnd: number, unwrittenEnd: number, written: string): void {
-    const lastLine = doc.positionAt(Math.max(0, writtenEnd - (written.endsWith('\n') ? 1 : 0))).line;
-    const activeRange = new vscode.Range(lastLine, 0, lastLine, 0);
-    const fadedRange = unwrittenEnd > writtenEnd ? [new vscode.Range(doc.positionAt(writtenEnd), doc.positionAt(unwrittenEnd))] : [];
-    for (const ed of vscode.window.visibleTextEditors) {
-      if (ed.document.uri.toString() !== doc.uri.toString()) continue;
-      ed.setDecorations(this.active, [activeRange]);
-      ed.setDecorations(this.faded, fadedRange);
-      // Follow the writing unless it is already in view; never moves focus or the cursor.
-      ed.revealRange(activeRange, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    }
-  }
-
-  private clearDecorations(uri: vscode.Uri): void {
-    for (const ed of vscode.window.visibleTextEditors) {
-      if (ed.document.uri.toString() !== uri.toString()) continue;
-      ed.setDecorations(this.active, []);
-      ed.setDecorations(this.faded, []);
     }
   }
 
@@ -316,7 +322,7 @@ export class LiveEdits implements vscode.Disposable {
       if (!(await vscode.workspace.applyEdit(we))) return { restored: false, message: 'VS Code refused to undo the edits' };
     }
     if (doc.isDirty) await doc.save();
-    this.clearDecorations(t.uri);
+    this.writing.clear(t.uri);
     if (skipped.length) {
       const lines = skipped.map((r) => `${doc.positionAt(r.start).line + 1}-${doc.positionAt(r.end).line + 1}`).join(', ');
       const message = `Your own edits inside lines ${lines} were kept, so the agent's change there was not undone.`;
