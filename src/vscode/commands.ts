@@ -79,6 +79,9 @@ export interface CommandArgs {
   'speedrun.openSearchNodeDashboard': [item?: unknown];
   'speedrun.useSearchNode': [item?: unknown];
   'speedrun.showSearchCurves': [item?: unknown];
+  /** A node item (its live view), a search item (follows its nodes being written; none: the newest search). */
+  'speedrun.watchNodeEdits': [item?: unknown];
+  'speedrun.watchSearchEdits': [item?: unknown];
   'speedrun.pauseSearch': [item?: unknown];
   'speedrun.resumeSearch': [item?: unknown];
   'speedrun.stopSearch': [item?: unknown];
@@ -124,6 +127,8 @@ const IDS: Record<CommandId, true> = {
   'speedrun.openSearchNodeDashboard': true,
   'speedrun.useSearchNode': true,
   'speedrun.showSearchCurves': true,
+  'speedrun.watchNodeEdits': true,
+  'speedrun.watchSearchEdits': true,
   'speedrun.pauseSearch': true,
   'speedrun.resumeSearch': true,
   'speedrun.stopSearch': true,

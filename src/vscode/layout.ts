@@ -1,11 +1,13 @@
-// Where our editors go: the dashboard, the agent transcript and the agent's live diff share one group beside
-// the code instead of opening a group each (three groups squeeze the script).
+// Where our editors go: the dashboard, the agent transcript, the agent's live diff and the search nodes' live
+// diffs share one group beside the code instead of opening a group each (three groups squeeze the script).
 import * as vscode from 'vscode';
 
 export const DASHBOARD_VIEW = 'speedrun.dashboard';
 export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
 /** Documents of agent checkpoints: the left side of the live diff. */
 export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
+/** A search node's script as Watch Edits shows it being written: the right side of its live diff. */
+export const NODE_LIVE_SCHEME = 'speedrun-node-live';
 
 /** The group that already holds one of those, else the one beside the active editor. */
 export function sideColumn(): vscode.ViewColumn {
@@ -13,7 +15,7 @@ export function sideColumn(): vscode.ViewColumn {
     for (const t of g.tabs) {
       const ours = t.input instanceof vscode.TabInputWebview
         ? [DASHBOARD_VIEW, TRANSCRIPT_VIEW].some((v) => (t.input as vscode.TabInputWebview).viewType.endsWith(v))
-        : t.input instanceof vscode.TabInputTextDiff && t.input.original.scheme === CHECKPOINT_SCHEME;
+        : t.input instanceof vscode.TabInputTextDiff && (t.input.original.scheme === CHECKPOINT_SCHEME || t.input.modified.scheme === NODE_LIVE_SCHEME);
       if (ours) return g.viewColumn;
     }
   }

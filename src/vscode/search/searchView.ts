@@ -2,7 +2,8 @@
 // disk (.speedrun/search/<id>/), so a search run from a terminal grows here as it goes. A node shows its state,
 // training time, val loss, FSR and hypothesis; it opens its diff against its parent, the start (record i) or,
 // after the usual confirmation, the reference (record i+1), its run's dashboard, or becomes the working script.
-// Pause, resume and stop reach the search's process through its control.json.
+// Pause, resume and stop reach the search's process through its control.json. A node being written opens its
+// live view (watchEdits.ts): the edits landing as they are made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,6 +14,7 @@ import { RunStore } from '../../core/runs/store';
 import { REPORT_CSP, renderCurvesPage, type CurveSeries } from '../../core/search/report';
 import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Workspace } from '../services';
+import { WatchEdits } from './watchEdits';
 
 type Item = { kind: 'search'; store: SearchStore; file: SearchFile } | { kind: 'node'; store: SearchStore; file: SearchFile; node: NodeMeta; all: NodeMeta[] };
 
@@ -140,7 +142,8 @@ export class SearchTree implements vscode.TreeDataProvider<Item>, vscode.Disposa
     item.contextValue = `searchNode.${n.status}${n.runId ? '.run' : ''}`;
     // A node that gains children is a new item, so it opens expanded (VS Code keeps a known id's collapsed state).
     item.id = `node:${el.file.config.searchId}:${n.id}:${n.status}:${el.all.filter((x) => x.parent === n.id).length}`;
-    if (n.parent !== null) item.command = commandLink('speedrun.diffSearchNode', 'Diff against Parent', el);
+    if (n.status === 'writing') item.command = commandLink('speedrun.watchNodeEdits', 'Watch Edits', el);
+    else if (n.parent !== null) item.command = commandLink('speedrun.diffSearchNode', 'Diff against Parent', el);
     return item;
   }
 
@@ -166,8 +169,10 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
   tree.setVisible(view.visible);
   view.onDidChangeVisibility((e) => tree.setVisible(e.visible), undefined, context.subscriptions);
   const pick = async (x: unknown) => nodeOf(x) ?? undefined;
+  const edits = new WatchEdits();
+  const searchOf = (x: unknown) => (x as Item | undefined)?.store ?? tree.searches()[0];
   const control = (action: SearchControl) => (x: unknown) => {
-    const s = (x as Item | undefined)?.store ?? tree.searches()[0];
+    const s = searchOf(x);
     if (!s) return void vscode.window.showInformationMessage('Speedrun: no search in this task.');
     s.writeControl(action);
     void vscode.window.showInformationMessage(`Speedrun: asked search ${s.searchId} to ${action}.`);
@@ -175,7 +180,17 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
   context.subscriptions.push(
     tree,
     view,
+    edits,
     registerCommand('speedrun.refreshSearches', () => tree.refresh()),
+    registerCommand('speedrun.watchNodeEdits', async (x: unknown) => {
+      const n = await pick(x);
+      return n && n.node.parent !== null ? edits.node(n.store, n.node.id) : undefined;
+    }),
+    registerCommand('speedrun.watchSearchEdits', (x: unknown) => {
+      const s = searchOf(x);
+      if (!s) return void vscode.window.showInformationMessage('Speedrun: no search in this task.');
+      return edits.follow(s);
+    }),
     registerCommand('speedrun.diffSearchNode', async (x: unknown) => {
       const n = await pick(x);
       if (!n || n.node.parent === null) return;
@@ -218,7 +233,7 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
       await vscode.window.showTextDocument(doc);
     }),
     registerCommand('speedrun.showSearchCurves', (x) => {
-      const s = (x as Item | undefined)?.store ?? tree.searches()[0];
+      const s = searchOf(x);
       if (!s) return void vscode.window.showInformationMessage('Speedrun: no search in this task.');
       const runs = new RunStore(s.taskDir);
       const series: CurveSeries[] = s.nodes().filter((n) => n.runId).map((n) => ({ label: `v_${n.id}`, points: parseLogText(runs.readConsole(n.runId!)).val }));
