@@ -95,9 +95,11 @@ class Watch implements EditWatch {
     // Based on the node's folder, which exists: the writer creates it with the parent's script.
     this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.store.nodeDir(id)), '*'));
     for (const ev of [this.watcher.onDidChange, this.watcher.onDidCreate]) ev(() => this.tick());
+    const title = `v_${id} being written (from v_${meta.parent}) · ${this.where}`;
+    this.setLabel(`$(loading~spin) ${title}`);
     this.opening = true;
     try {
-      await this.reveal(`v_${id} being written (from v_${meta.parent}) · ${this.where}`);
+      await this.reveal(title);
     } finally {
       this.opening = false;
     }
@@ -105,7 +107,6 @@ class Watch implements EditWatch {
       const tab = this.host.tabOf(old);
       if (tab) await vscode.window.tabGroups.close(tab, true);
     }
-    this.setLabel(`$(loading~spin) v_${id} being written (from v_${meta.parent}) · ${this.where}`);
     this.tick();
   }
 
