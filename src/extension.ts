@@ -19,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext) {
   registerCompare(context, log, workspace, runs);
   const agent = registerAgent(context, log, workspace, runs, dashboard);
   const agents = registerAgents(context, log, workspace, runs);
-  const search = registerSearch(context, workspace);
+  const search = registerSearch(context, workspace, log);
   registerStats(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.

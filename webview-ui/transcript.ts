@@ -92,7 +92,8 @@ function renderSession(id: string, list: AgentEvent[], latest: boolean): HTMLDet
   const box = h('details', { class: 'session', 'data-session': id });
   foldable(box, `session/${id}`, latest);
   const end = list.find((e): e is Ev<'end'> => e.type === 'end');
-  box.append(sessionSummary(id, list.find((e): e is Ev<'session'> => e.type === 'session'), !!end));
+  // Without an end event a session is live only while the agent runs it (one cut off by a crash is over).
+  box.append(sessionSummary(id, list.find((e): e is Ev<'session'> => e.type === 'session'), !!end || !(latest && running)));
 
   let container: HTMLElement = box;
   const runs = new Map<string, HTMLElement>();

@@ -82,6 +82,7 @@ export interface CommandArgs {
   /** A node item (its live view), a search item (follows its nodes being written; none: the newest search). */
   'speedrun.watchNodeEdits': [item?: unknown];
   'speedrun.watchSearchEdits': [item?: unknown];
+  'speedrun.showNodeTranscript': [item?: unknown];
   'speedrun.pauseSearch': [item?: unknown];
   'speedrun.resumeSearch': [item?: unknown];
   'speedrun.stopSearch': [item?: unknown];
@@ -129,6 +130,7 @@ const IDS: Record<CommandId, true> = {
   'speedrun.showSearchCurves': true,
   'speedrun.watchNodeEdits': true,
   'speedrun.watchSearchEdits': true,
+  'speedrun.showNodeTranscript': true,
   'speedrun.pauseSearch': true,
   'speedrun.resumeSearch': true,
   'speedrun.stopSearch': true,

@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 
 export const DASHBOARD_VIEW = 'speedrun.dashboard';
 export const TRANSCRIPT_VIEW = 'speedrun.agentTranscript';
+/** A search node's transcript: the same page, read-only. */
+export const NODE_TRANSCRIPT_VIEW = 'speedrun.nodeTranscript';
 /** Documents of agent checkpoints: the left side of the live diff. */
 export const CHECKPOINT_SCHEME = 'speedrun-checkpoint';
 /** A search node's script as Watch Edits shows it being written: the right side of its live diff. */
@@ -14,7 +16,7 @@ export function sideColumn(): vscode.ViewColumn {
   for (const g of vscode.window.tabGroups.all) {
     for (const t of g.tabs) {
       const ours = t.input instanceof vscode.TabInputWebview
-        ? [DASHBOARD_VIEW, TRANSCRIPT_VIEW].some((v) => (t.input as vscode.TabInputWebview).viewType.endsWith(v))
+        ? [DASHBOARD_VIEW, TRANSCRIPT_VIEW, NODE_TRANSCRIPT_VIEW].some((v) => (t.input as vscode.TabInputWebview).viewType.endsWith(v))
         : t.input instanceof vscode.TabInputTextDiff && (t.input.original.scheme === CHECKPOINT_SCHEME || t.input.modified.scheme === NODE_LIVE_SCHEME);
       if (ours) return g.viewColumn;
     }

@@ -1,10 +1,15 @@
 // The Search view as a user watches it in code-server: a `speedrun search` started from a terminal (here: a
 // child process, our fake OpenAI server, two simulated boxes) grows the tree live, round by round; clicking a
-// node opens its diff against its parent. Screenshots: test-results/search-*.png.
+// node opens its diff against its parent; clicking a node being written opens its live view (Watch Edits), where
+// each rewrite of its script lands in frames. Screenshots: test-results/search-*.png.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { writeAtomic } from '../../src/core/files';
+import { resolveScaffold } from '../../src/core/search/presets';
+import { newSearchId, SearchStore, type NodeMeta, type NodeStatus } from '../../src/core/search/tree';
 import { startCodeServer, type CodeServerSession } from '../support/codeServer';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI';
 import { removeTemps } from '../support/runFixture';
@@ -13,10 +18,24 @@ import { scriptedModel, searchTask, simPool } from '../support/searchFixture';
 const CLI = path.resolve(__dirname, '../../src/cli.js');
 const pane = (page: Page, title: string) => page.locator('.pane', { has: page.locator('.pane-header', { hasText: new RegExp(`^${title}`, 'i') }) });
 
+async function openSearchPane(page: Page): Promise<void> {
+  await page.locator('.activitybar .action-item a[aria-label^="Speedrun"]').click();
+  // Room for the whole tree (rows outside a list's viewport are not rendered): only the Search pane open.
+  for (const title of ['Tasks', 'Hints', 'Runs']) {
+    const h = pane(page, title).locator('.pane-header');
+    await h.waitFor();
+    if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
+  }
+  const header = pane(page, 'Search').locator('.pane-header');
+  await header.waitFor();
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
+
 suite('search view (code-server)', function () {
   this.timeout(300_000);
   let cs: CodeServerSession | undefined;
   let fake: FakeOpenAI;
+  let taskDir = '';
 
   suiteTeardown(async () => {
     await cs?.stop();
@@ -26,20 +45,13 @@ suite('search view (code-server)', function () {
 
   test('the tree grows while a CLI search runs; a node opens its diff against its parent', async () => {
     fake = await startFakeOpenAI({ respond: scriptedModel({ badEvery: 3 }) });
-    const { taskDir, root } = searchTask(12);
+    const task = searchTask(12);
+    const root = task.root;
+    taskDir = task.taskDir;
     simPool(root, 2, { SIM_SPEEDUP: '100' });
     cs = await startCodeServer({ workspace: taskDir });
     const { page } = cs;
-    await page.locator('.activitybar .action-item a[aria-label^="Speedrun"]').click();
-    // Room for the whole tree (rows outside a list's viewport are not rendered): only the Search pane open.
-    for (const title of ['Tasks', 'Hints', 'Runs']) {
-      const h = pane(page, title).locator('.pane-header');
-      await h.waitFor();
-      if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
-    }
-    const header = pane(page, 'Search').locator('.pane-header');
-    await header.waitFor();
-    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await openSearchPane(page);
     await pane(page, 'Search').getByText(/No search in this task yet/).waitFor();
 
     const p = spawn(process.execPath, [CLI, 'search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--backend', 'openai', '--model', 'fake',
@@ -76,5 +88,62 @@ suite('search view (code-server)', function () {
     // The node changed lines of its parent: the diff marks them once it has been computed.
     await diff.locator('.editor.modified .line-insert').first().waitFor();
     await cs.screenshot('search-node-diff');
+  });
+
+  test('a node being written opens its live view beside, where a rewrite lands in frames; focus stays in the tree', async () => {
+    if (!cs) {
+      // Run on its own (mocha --grep): a session of its own.
+      taskDir = searchTask(12).taskDir;
+      cs = await startCodeServer({ workspace: taskDir });
+      await openSearchPane(cs.page);
+    }
+    const { page } = cs;
+    // A search written by hand as `speedrun search` lays it out, its v_1 just started: the parent's script, writing.
+    const rootScript = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8');
+    const store = new SearchStore(taskDir, newSearchId());
+    store.create(
+      {
+        version: 1, searchId: store.searchId, taskId: 12, fromRecord: 12, toRecord: 13, baselineMs: 1000, targetMs: 900, scaffold: resolveScaffold('tree'),
+        seed: 1, hintLevels: [], backend: 'openai', model: 'fake', targets: ['sim1'], budget: { nodes: 4 }, createdAt: new Date().toISOString(),
+      },
+      rootScript,
+      { valLoss: 3.28, nSteps: 1875 },
+    );
+    const meta = (status: NodeStatus): NodeMeta => ({
+      id: 1, parent: 0, children: [], bugDepth: 0, hypothesis: 'comment the model', createdAt: new Date().toISOString(), status, round: 1, debug: false, idea: 'model',
+    });
+    store.writeScript(1, rootScript);
+    store.writeMeta(meta('writing'));
+
+    const rows = pane(page, 'Search').locator('.monaco-list-row');
+    const writing = rows.filter({ hasText: /^v_1.*writing/ }).first();
+    await writing.waitFor({ timeout: 30_000 });
+    await writing.click();
+    await page.locator('.tabs-container .tab', { hasText: /v_1 being written \(from v_0\)/ }).first().waitFor();
+    const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
+    await diff.waitFor();
+
+    // One model round lands: 16 lines of the model's settings rewritten at once; the view plays them in frames.
+    const lines = rootScript.split('\n');
+    const from = lines.findIndex((l) => /^MODEL = dict\(/.test(l)) + 1;
+    assert.ok(from > 0, 'the script has its MODEL settings');
+    const edited = lines.map((l, i) => (i >= from && i < from + 16 && l.trim() ? `${l}  # tuned` : l)).join('\n');
+    writeAtomic(path.join(store.nodeDir(1), 'train_gpt2.py'), edited);
+    const modified = diff.locator('.editor.modified');
+    await modified.locator('.view-line', { hasText: /# tuned/ }).first().waitFor();
+    // Mid-way: some lines rewritten, the line being written highlighted, the rest still old and dimmed.
+    const dimmed = "[...document.querySelectorAll('.editor.modified .view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')";
+    assert.ok(await page.evaluate<boolean>(dimmed), 'lines not yet rewritten are dimmed');
+    await cs.screenshot('search-watch-writing');
+    const midway = await modified.locator('.view-line').allInnerTexts();
+    assert.ok(midway.some((l) => /# tuned/.test(l)) && midway.some((l) => /^ {4}\w+=.*,$/.test(l.replace(/\u00a0/g, ' '))), `some lines written, some still old:\n${midway.join('\n')}`);
+    assert.ok(await page.evaluate<boolean>("!!document.activeElement?.closest('.pane-body')"), 'focus stayed in the Search view');
+
+    store.writeMeta(meta('running'));
+    await page.locator('.statusbar-item', { hasText: /v_1 written · running/ }).first().waitFor({ timeout: 30_000 });
+    await modified.locator('.line-insert').first().waitFor();
+    const tuned = (await modified.locator('.view-line', { hasText: /# tuned/ }).count());
+    assert.ok(tuned >= 10, `the final text is shown (${tuned} tuned lines in view)`);
+    await cs.screenshot('search-watch-done');
   });
 });

@@ -177,4 +177,23 @@ suite('search: Watch Edits', function () {
     await framesUntil(v3, () => root);
     assertFocusStayed();
   });
+
+  test('Show Node Transcript opens the node\'s transcript.jsonl in a panel of its own beside the editor, focus on it', async () => {
+    const at = new Date().toISOString();
+    const sessionId = `${store.searchId}/v_1`;
+    const events = [
+      { type: 'prompt', turn: 1, round: 1, messages: [{ role: 'user', content: 'Make it faster.' }], sessionId, at },
+      { type: 'response', turn: 1, round: 1, text: 'Comment the model.', usage: { promptTokens: 10, completionTokens: 5 }, tokensUsed: 15, sessionId, at },
+      { type: 'edit', turn: 1, round: 1, applied: [1], failures: [], linesAdded: 12, linesRemoved: 12, sessionId, at },
+    ];
+    fs.writeFileSync(path.join(store.nodeDir(1), 'transcript.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const panels = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('speedrun.nodeTranscript'));
+
+    await vscode.commands.executeCommand('speedrun.showNodeTranscript', nodeItem(2));
+    assert.equal(panels().length, 0, 'v_2 has no transcript: nothing opens');
+    await vscode.commands.executeCommand('speedrun.showNodeTranscript', nodeItem(1));
+    const tab = await waitFor('the node transcript panel', () => panels()[0]);
+    assert.equal(tab.label, `Transcript: v_1 · search ${store.searchId}`);
+    assert.notEqual(tab.group.viewColumn, vscode.ViewColumn.One, 'beside the user\'s editor');
+  });
 });

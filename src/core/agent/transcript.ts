@@ -34,9 +34,14 @@ export function appendEvent(taskDir: string, e: AgentEvent): void {
 
 /** All stored events; a torn last line (crash mid-write) is skipped. */
 export function readTranscript(taskDir: string): AgentEvent[] {
+  return readTranscriptFile(transcriptPath(taskDir));
+}
+
+/** The events of any transcript file: the agent's, or a search node's `v_<n>/transcript.jsonl`. */
+export function readTranscriptFile(file: string): AgentEvent[] {
   let text: string;
   try {
-    text = fs.readFileSync(transcriptPath(taskDir), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }

@@ -23,7 +23,7 @@ import type { TranscriptMessage } from '../../shared/webviewMessages';
 import type { StartAgentArgs } from '../commands';
 import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
-import { TranscriptPanel } from './transcriptPanel';
+import { showPrompt, TranscriptPanel } from './transcriptPanel';
 import { askAcpPermission } from '../agents/acpPermission';
 
 /** What other code (and the extension-host tests) can see of the agent. */
@@ -76,7 +76,10 @@ class AgentController implements AgentApi, vscode.Disposable {
   ) {
     this.live = new LiveEdits(log);
     this.transcript = new TranscriptPanel(context, log, {
-      taskDir: () => this.workspace.current()?.taskDir,
+      events: () => {
+        const dir = this.workspace.current()?.taskDir;
+        return dir ? readTranscript(dir) : [];
+      },
       running: () => this.running,
       pendingTurn: () => this.live.pendingTurn(),
       onMessage: (m) => void this.onTranscriptMessage(m),
@@ -448,10 +451,7 @@ class AgentController implements AgentApi, vscode.Disposable {
       case 'openPrompt': {
         if (!ctx) return;
         const e = readTranscript(ctx.taskDir).find((x) => x.sessionId === m.sessionId && x.type === 'prompt' && x.turn === m.turn && x.round === m.round);
-        if (e?.type !== 'prompt') return;
-        const content = `<!-- Exactly what was sent to the model: agent turn ${m.turn}, round ${m.round} -->\n\n${e.messages.map((x) => `## ${x.role}\n\n${x.content}`).join('\n\n')}\n`;
-        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        if (e?.type === 'prompt') await showPrompt(e, `agent turn ${m.turn}`);
         return;
       }
       default:

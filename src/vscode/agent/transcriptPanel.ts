@@ -2,7 +2,6 @@
 // the rule checks, the runs and their results). It is rebuilt from .speedrun/agent/transcript.jsonl, so it
 // survives a window reload (the host's panel serializer revives it). Strict CSP: nonce script, media/ only.
 import * as vscode from 'vscode';
-import { readTranscript } from '../../core/agent/transcript';
 import type { AgentEvent } from '../../core/agent/types';
 import type { ToTranscript } from '../../shared/transcriptProtocol';
 import { transcriptMessage, type TranscriptMessage } from '../../shared/webviewMessages';
@@ -20,7 +19,8 @@ const BODY = `<header id="bar">
 <main id="timeline"><p class="empty">No agent session yet. Start one with “Speedrun: Ask Agent…”.</p></main>`;
 
 export interface TranscriptHost {
-  taskDir(): string | undefined;
+  /** Everything the panel shows, read when the page (re)loads. */
+  events(): AgentEvent[];
   running(): boolean;
   pendingTurn(): number | null;
   onMessage(m: TranscriptMessage): void;
@@ -29,15 +29,12 @@ export interface TranscriptHost {
 export class TranscriptPanel implements vscode.Disposable {
   private readonly host: WebviewHost<ToTranscript, TranscriptMessage>;
 
-  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, private readonly agent: TranscriptHost) {
+  /** `page`: another panel of the same page (a search node's transcript), with its own view type and title. */
+  constructor(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, private readonly agent: TranscriptHost, page = { viewType: TRANSCRIPT_VIEW, title: 'Agent Transcript' }) {
     this.host = new WebviewHost(context, {
-      viewType: TRANSCRIPT_VIEW, title: 'Agent Transcript', script: 'transcript.js', style: 'transcript.css', body: BODY, schema: transcriptMessage,
+      ...page, script: 'transcript.js', style: 'transcript.css', body: BODY, schema: transcriptMessage,
     }, {
-      onReady: () => {
-        const dir = this.agent.taskDir();
-        const events: AgentEvent[] = dir ? readTranscript(dir) : [];
-        this.host.post({ type: 'init', events, running: this.agent.running(), pendingTurn: this.agent.pendingTurn() });
-      },
+      onReady: () => this.reload(),
       onMessage: (m) => this.agent.onMessage(m),
     }, log);
   }
@@ -48,6 +45,15 @@ export class TranscriptPanel implements vscode.Disposable {
 
   show(preserveFocus = true): void {
     this.host.show(preserveFocus);
+  }
+
+  setTitle(title: string): void {
+    this.host.setTitle(title);
+  }
+
+  /** Sends everything again (the events were read afresh). */
+  reload(): void {
+    this.host.post({ type: 'init', events: this.agent.events(), running: this.agent.running(), pendingTurn: this.agent.pendingTurn() });
   }
 
   event(e: AgentEvent): void {
@@ -61,4 +67,11 @@ export class TranscriptPanel implements vscode.Disposable {
   dispose(): void {
     this.host.dispose();
   }
+}
+
+/** Opens exactly what a prompt event sent to the model, as a markdown document beside. */
+export async function showPrompt(e: Extract<AgentEvent, { type: 'prompt' }>, what: string): Promise<void> {
+  const content = `<!-- Exactly what was sent to the model: ${what}, round ${e.round} -->\n\n${e.messages.map((x) => `## ${x.role}\n\n${x.content}`).join('\n\n')}\n`;
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
 }

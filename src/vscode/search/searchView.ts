@@ -14,6 +14,7 @@ import { RunStore } from '../../core/runs/store';
 import { REPORT_CSP, renderCurvesPage, type CurveSeries } from '../../core/search/report';
 import { commandLink, executeCommand, registerCommand } from '../register';
 import type { Workspace } from '../services';
+import { NodeTranscript } from './nodeTranscript';
 import { WatchEdits } from './watchEdits';
 
 type Item = { kind: 'search'; store: SearchStore; file: SearchFile } | { kind: 'node'; store: SearchStore; file: SearchFile; node: NodeMeta; all: NodeMeta[] };
@@ -163,13 +164,14 @@ function nodeOf(x: unknown): Extract<Item, { kind: 'node' }> | undefined {
   return o && o.kind === 'node' && o.store instanceof SearchStore ? o : undefined;
 }
 
-export function registerSearch(context: vscode.ExtensionContext, workspace: Workspace): SearchTree {
+export function registerSearch(context: vscode.ExtensionContext, workspace: Workspace, log: vscode.LogOutputChannel): SearchTree {
   const tree = new SearchTree(workspace);
   const view = vscode.window.createTreeView('speedrun.search', { treeDataProvider: tree, showCollapseAll: true });
   tree.setVisible(view.visible);
   view.onDidChangeVisibility((e) => tree.setVisible(e.visible), undefined, context.subscriptions);
   const pick = async (x: unknown) => nodeOf(x) ?? undefined;
   const edits = new WatchEdits();
+  const transcript = new NodeTranscript(context, log);
   const searchOf = (x: unknown) => (x as Item | undefined)?.store ?? tree.searches()[0];
   const control = (action: SearchControl) => (x: unknown) => {
     const s = searchOf(x);
@@ -181,10 +183,17 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
     tree,
     view,
     edits,
+    transcript,
     registerCommand('speedrun.refreshSearches', () => tree.refresh()),
     registerCommand('speedrun.watchNodeEdits', async (x: unknown) => {
       const n = await pick(x);
       return n && n.node.parent !== null ? edits.node(n.store, n.node.id) : undefined;
+    }),
+    registerCommand('speedrun.showNodeTranscript', async (x: unknown) => {
+      const n = await pick(x);
+      if (n && !(await transcript.show(n.store, n.node.id))) {
+        void vscode.window.showInformationMessage(`Speedrun: v_${n.node.id} has no transcript (its search did not keep one).`);
+      }
     }),
     registerCommand('speedrun.watchSearchEdits', (x: unknown) => {
       const s = searchOf(x);

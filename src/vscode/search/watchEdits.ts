@@ -12,6 +12,7 @@ import { FRAME_MS, WritingDecorations } from '../agent/liveEdit';
 import { NODE_LIVE_SCHEME, sideColumn } from '../layout';
 
 const POLL_MS = 500;
+const PRESENT_TIMEOUT_MS = 1000;
 /** A whole rewrite plays in at most this many frames (3 s). */
 const MAX_FRAMES = 30;
 
@@ -90,7 +91,7 @@ class Watch implements EditWatch {
     this.finished = false;
     this.sig = '';
     this.shown = this.target = readScript(this.store, id) ?? '';
-    this.host.present(this.uri, this.shown, undefined);
+    void this.host.present(this.uri, this.shown, undefined);
     this.watcher?.dispose();
     // Based on the node's folder, which exists: the writer creates it with the parent's script.
     this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.store.nodeDir(id)), '*'));
@@ -157,7 +158,7 @@ class Watch implements EditWatch {
           if (this.disposed || this.uri !== uri) return;
           const last = i === frames.length - 1;
           this.shown = f.text;
-          this.host.present(uri, f.text, last ? undefined : f);
+          await this.host.present(uri, f.text, last ? undefined : f);
           if (last) break;
           await new Promise((r) => setTimeout(r, FRAME_MS));
           if (this.target !== target) break;
@@ -209,6 +210,8 @@ class Watch implements EditWatch {
 /** The live views, their documents and decorations, and the status bar item that says where they are. */
 export class WatchEdits implements vscode.Disposable {
   private readonly texts = new Map<string, { text: string; frame: EditFrame | undefined }>();
+  /** Per live document, what resolves the wait for the text last presented to show. */
+  private readonly landed = new Map<string, () => void>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   private readonly watches = new Set<Watch>();
   private readonly writing = new WritingDecorations();
@@ -290,16 +293,35 @@ export class WatchEdits implements vscode.Disposable {
     return vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === key);
   }
 
-  /** Sets what the live document holds; the frame's decorations follow once VS Code shows it. */
-  present(uri: vscode.Uri, text: string, frame: EditFrame | undefined): void {
-    this.texts.set(uri.toString(), { text, frame });
+  /**
+   * Sets what the live document holds and resolves once VS Code shows it (at most a second later), so a busy
+   * window drops no frame; the frame's decorations follow it.
+   */
+  present(uri: vscode.Uri, text: string, frame: EditFrame | undefined): Promise<void> {
+    const key = uri.toString();
+    this.landed.get(key)?.();
+    this.texts.set(key, { text, frame });
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     this.changed.fire(uri);
+    if (!doc || doc.getText() === text) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, PRESENT_TIMEOUT_MS);
+      const landed = this.landed;
+      function done() {
+        clearTimeout(timer);
+        if (landed.get(key) === done) landed.delete(key);
+        resolve();
+      }
+      landed.set(key, done);
+    });
   }
 
   private decorate(doc: vscode.TextDocument): void {
     if (doc.uri.scheme !== NODE_LIVE_SCHEME) return;
-    const s = this.texts.get(doc.uri.toString());
+    const key = doc.uri.toString();
+    const s = this.texts.get(key);
     if (!s || doc.getText() !== s.text) return;
+    this.landed.get(key)?.();
     if (s.frame) this.writing.show(doc.uri, s.frame);
     else this.writing.clear(doc.uri);
   }
