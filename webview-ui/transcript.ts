@@ -13,6 +13,7 @@ let events: AgentEvent[] = [];
 const live = new Map<string, string>();
 let running = false;
 let pendingTurn: number | null = null;
+let caption: string | undefined;
 let scheduled = false;
 /** Open/closed state the user chose for foldable parts, kept across re-renders. */
 const folds = new Map<string, boolean>();
@@ -50,7 +51,8 @@ function scheduleRender(): void {
 
 function renderBar(): void {
   const status = byId('status');
-  if (pendingTurn !== null) status.textContent = `Turn ${pendingTurn} is waiting for your review: accept to run it, reject to undo it.`;
+  if (caption) status.textContent = caption;
+  else if (pendingTurn !== null) status.textContent = `Turn ${pendingTurn} is waiting for your review: accept to run it, reject to undo it.`;
   else if (running) status.textContent = 'The agent is working…';
   else status.textContent = events.length ? 'The agent is not running.' : 'No agent session yet.';
   byId('accept').classList.toggle('hidden', pendingTurn === null);
@@ -202,6 +204,7 @@ function onMessage(m: ToTranscript): void {
     events = m.events;
     running = m.running;
     pendingTurn = m.pendingTurn;
+    caption = m.caption;
   } else if (m.type === 'event') {
     const e = m.event;
     if (e.type === 'delta') {

@@ -5,7 +5,8 @@ import type { AgentEvent } from '../core/agent/types';
 export type { AgentEvent };
 
 export type ToTranscript =
-  | { type: 'init'; events: AgentEvent[]; running: boolean; pendingTurn: number | null }
+  /** `caption`: what the status line says instead of the agent's state (a search node's read-only transcript). */
+  | { type: 'init'; events: AgentEvent[]; running: boolean; pendingTurn: number | null; caption?: string }
   | { type: 'event'; event: AgentEvent }
   | { type: 'state'; running: boolean; pendingTurn: number | null };
 
@@ -19,7 +20,7 @@ export function isToTranscript(m: unknown): m is ToTranscript {
   const o = m as Record<string, unknown>;
   switch (o.type) {
     case 'init':
-      return Array.isArray(o.events) && o.events.every(isEvent) && typeof o.running === 'boolean' && isPending(o.pendingTurn);
+      return Array.isArray(o.events) && o.events.every(isEvent) && typeof o.running === 'boolean' && isPending(o.pendingTurn) && (o.caption === undefined || typeof o.caption === 'string');
     case 'event':
       return isEvent(o.event);
     case 'state':

@@ -130,20 +130,44 @@ suite('search view (code-server)', function () {
     const edited = lines.map((l, i) => (i >= from && i < from + 16 && l.trim() ? `${l}  # tuned` : l)).join('\n');
     writeAtomic(path.join(store.nodeDir(1), 'train_gpt2.py'), edited);
     const modified = diff.locator('.editor.modified');
-    await modified.locator('.view-line', { hasText: /# tuned/ }).first().waitFor();
+    await modified.locator('.view-line', { hasText: /#\stuned/ }).first().waitFor().catch(async (e) => {
+      await cs!.screenshot('search-watch-failed');
+      throw e;
+    });
     // Mid-way: some lines rewritten, the line being written highlighted, the rest still old and dimmed.
     const dimmed = "[...document.querySelectorAll('.editor.modified .view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')";
     assert.ok(await page.evaluate<boolean>(dimmed), 'lines not yet rewritten are dimmed');
     await cs.screenshot('search-watch-writing');
     const midway = await modified.locator('.view-line').allInnerTexts();
-    assert.ok(midway.some((l) => /# tuned/.test(l)) && midway.some((l) => /^ {4}\w+=.*,$/.test(l.replace(/\u00a0/g, ' '))), `some lines written, some still old:\n${midway.join('\n')}`);
+    assert.ok(midway.some((l) => /#\stuned/.test(l)) && midway.some((l) => /^ {4}\w+=.*,$/.test(l.replace(/\u00a0/g, ' '))), `some lines written, some still old:\n${midway.join('\n')}`);
     assert.ok(await page.evaluate<boolean>("!!document.activeElement?.closest('.pane-body')"), 'focus stayed in the Search view');
 
     store.writeMeta(meta('running'));
     await page.locator('.statusbar-item', { hasText: /v_1 written · running/ }).first().waitFor({ timeout: 30_000 });
     await modified.locator('.line-insert').first().waitFor();
-    const tuned = (await modified.locator('.view-line', { hasText: /# tuned/ }).count());
+    const tuned = (await modified.locator('.view-line', { hasText: /#\stuned/ }).count());
     assert.ok(tuned >= 10, `the final text is shown (${tuned} tuned lines in view)`);
     await cs.screenshot('search-watch-done');
+
+    // What the model was sent and answered for v_1, from its menu.
+    const sessionId = `${store.searchId}/v_1`;
+    const at = new Date().toISOString();
+    fs.writeFileSync(path.join(store.nodeDir(1), 'transcript.jsonl'), [
+      { type: 'prompt', turn: 1, round: 1, messages: [{ role: 'user', content: 'Make the run faster.' }], sessionId, at },
+      { type: 'response', turn: 1, round: 1, text: 'Tune the model settings.', usage: { promptTokens: 900, completionTokens: 80 }, tokensUsed: 980, sessionId, at },
+      { type: 'edit', turn: 1, round: 1, applied: [1], failures: [], linesAdded: 16, linesRemoved: 16, sessionId, at },
+      { type: 'rules', turn: 1, round: 1, violations: [], method: 'python ast', sessionId, at },
+    ].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await rows.filter({ hasText: /^v_1/ }).first().click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Show Node Transcript' }).click();
+    await page.locator('.tabs-container .tab', { hasText: `Transcript: v_1 · search ${store.searchId}` }).waitFor();
+    const timeline = cs.webview().locator('#timeline');
+    await timeline.getByText('Tune the model settings.').waitFor();
+    const shown = (await timeline.textContent()) ?? '';
+    assert.match(shown, /Edit: applied block 1 \(\+16 −16 lines\)/);
+    assert.match(shown, /Rules kept/);
+    assert.equal(await cs.webview().locator('#status').textContent(), 'v_1: running (read-only).');
+    assert.equal(await cs.webview().locator('#accept:not(.hidden), #reject:not(.hidden), #stop:not(.hidden)').count(), 0, 'read-only: no review or stop buttons');
+    await cs.screenshot('search-node-transcript');
   });
 });

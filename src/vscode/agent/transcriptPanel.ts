@@ -23,6 +23,8 @@ export interface TranscriptHost {
   events(): AgentEvent[];
   running(): boolean;
   pendingTurn(): number | null;
+  /** Said instead of the agent's state. */
+  caption?(): string;
   onMessage(m: TranscriptMessage): void;
 }
 
@@ -53,7 +55,7 @@ export class TranscriptPanel implements vscode.Disposable {
 
   /** Sends everything again (the events were read afresh). */
   reload(): void {
-    this.host.post({ type: 'init', events: this.agent.events(), running: this.agent.running(), pendingTurn: this.agent.pendingTurn() });
+    this.host.post({ type: 'init', events: this.agent.events(), running: this.agent.running(), pendingTurn: this.agent.pendingTurn(), caption: this.agent.caption?.() });
   }
 
   event(e: AgentEvent): void {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readTranscriptFile } from '../../core/agent/transcript';
 import type { AgentEvent } from '../../core/agent/types';
-import type { SearchStore } from '../../core/search/tree';
+import type { NodeMeta, SearchStore } from '../../core/search/tree';
 import type { TranscriptMessage } from '../../shared/webviewMessages';
 import { showPrompt, TranscriptPanel } from '../agent/transcriptPanel';
 import { NODE_TRANSCRIPT_VIEW } from '../layout';
@@ -25,13 +25,14 @@ export const nodeTranscriptFile = (dir: string) => path.join(dir, 'transcript.js
 export class NodeTranscript implements vscode.Disposable {
   private readonly panel: TranscriptPanel;
   private timer: NodeJS.Timeout | undefined;
-  private size = -1;
+  private sig = '';
 
   constructor(private readonly context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
     this.panel = new TranscriptPanel(context, log, {
       events: () => this.events(),
-      running: () => this.writing(),
+      running: () => this.status() === 'writing',
       pendingTurn: () => null,
+      caption: () => this.caption(),
       onMessage: (m) => void this.onMessage(m),
     }, { viewType: NODE_TRANSCRIPT_VIEW, title: 'Node Transcript' });
   }
@@ -49,13 +50,19 @@ export class NodeTranscript implements vscode.Disposable {
     return readTranscriptFile(nodeTranscriptFile(s.dir));
   }
 
-  private writing(): boolean {
+  private status(): string | undefined {
     const s = this.shown;
     try {
-      return !!s && JSON.parse(fs.readFileSync(path.join(s.dir, 'meta.json'), 'utf8')).status === 'writing';
+      return s && (JSON.parse(fs.readFileSync(path.join(s.dir, 'meta.json'), 'utf8')) as NodeMeta).status;
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  private caption(): string {
+    const node = path.basename(this.shown?.dir ?? '');
+    const status = this.status();
+    return status === 'writing' ? `${node} is being written (read-only).` : `${node}: ${status ?? 'gone'} (read-only).`;
   }
 
   /** Opens the node's transcript; false when it has none. */
@@ -63,13 +70,13 @@ export class NodeTranscript implements vscode.Disposable {
     const dir = store.nodeDir(id);
     if (!fs.existsSync(nodeTranscriptFile(dir))) return false;
     await this.context.workspaceState.update(STATE_KEY, { dir, title: `Transcript: v_${id} · search ${store.searchId}` } satisfies Shown);
-    this.size = -1;
+    this.sig = '';
     this.panel.show(false);
     this.panel.reload();
     return true;
   }
 
-  /** While the panel is open, a grown transcript (or a status change) is sent again. */
+  /** While the panel is open, a grown transcript or a new node status is sent again. */
   private follow(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
@@ -79,14 +86,14 @@ export class NodeTranscript implements vscode.Disposable {
         this.timer = undefined;
         return;
       }
-      let size: number;
+      let sig: string;
       try {
-        size = fs.statSync(nodeTranscriptFile(s.dir)).size;
+        sig = `${fs.statSync(nodeTranscriptFile(s.dir)).size}:${this.status()}`;
       } catch {
         return;
       }
-      if (size !== this.size) {
-        this.size = size;
+      if (sig !== this.sig) {
+        this.sig = sig;
         this.panel.reload();
       }
     }, POLL_MS);
