@@ -234,11 +234,13 @@ export const command = defineCommand({
   notes: [
     'Scaffolds (initial / branching / rounds / debug prob / max bug depth): flat 20/-/1, tree 1/3/20, forest 3/3/20, aide 3/1/20/0.5/5, multi-aide 3/3/20/0.5/5; every search stops at --max-nodes.',
     'Nodes are stored in <task>/.speedrun/search/<SEARCHID>/v_<n>/ (train_gpt2.py, meta.json, results.json); each node\'s run is an ordinary run in <task>/.speedrun/runs/.',
+    "While a node is written its train_gpt2.py takes each edit as it lands, and v_<n>/transcript.jsonl keeps the agent's prompts, answers, edits and rule checks. An ACP agent runs as one process per node in the node's folder; it may edit train_gpt2.py there and nothing else, and never run it (the search does).",
     '--json prints { searchId, scaffold, nodes: [{ id, parent, status, bugDepth, valLoss, trainTimeMs, isValid, fsr }], best, state, spent }.',
     'Exit codes: 0 the search ended (done), 1 it was stopped or failed, 2 usage, 3 bad input.',
   ],
   examples: [
     'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2',
+    'speedrun search --scaffold flat --max-nodes 6 --backend acp --agent-command "gemini --acp" --target cluster',
     'speedrun search --resume 20261201-041500-a3f9',
   ],
   run: async ({ values }) => {

@@ -433,5 +433,10 @@ suite('integration: speedrun search with an ACP agent writing the nodes', functi
       assert.equal(r.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
     }
     assert.deepEqual(SearchStore.list(taskDir), []);
+    const out = path.join(root, 'sweep');
+    const sweep = cli(['sweep', '--benchmark', FIXTURE_BENCHMARK, '--tasks', '12', '--target', 'sim1', '--targets-file', path.join(root, 'targets.json'), '--out', out, '--backend', 'acp', '--agent-command', 'no-such-agent-xyz']);
+    assert.equal(await sweep.code, 3);
+    assert.match(sweep.stderr(), /^speedrun sweep: --agent-command: no program 'no-such-agent-xyz' on PATH/);
+    assert.equal(fs.existsSync(out), false, 'nothing made under --out');
   });
 });
