@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { runSweep, parseHintLevels, parseScaffolds, parseTasks, hintLevelsOf, SweepError, type SweepPlan } from '../core/search/sweep';
 import { OpenTaskError } from '../core/benchmark/openTask';
 import { BENCHMARK, CliError, EXIT, defineCommand, err, out } from './common';
+import { checkBackendReady } from './backend';
 import { checkBackend, runSearchCli, scaffoldOf, searchOptions, targetNames } from './search';
 
 export const command = defineCommand({
@@ -52,7 +53,8 @@ export const command = defineCommand({
       throw e;
     }
     targetNames(values);
-    checkBackend(values);
+    // A missing agent or key would fail every search alike: said once, before --out is touched.
+    checkBackendReady(checkBackend(values));
     // A task folder that can't be made under --out (a file in the way, no permission) is bad input, said by openTask.
     const res = await runSweep(plan, {
       log: (l) => err(`[sweep] ${l}\n`),

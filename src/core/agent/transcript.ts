@@ -26,8 +26,12 @@ export function saveTurnScript(taskDir: string, sessionId: string, turn: number,
 }
 
 export function appendEvent(taskDir: string, e: AgentEvent): void {
+  appendEventTo(transcriptPath(taskDir), e);
+}
+
+/** Appends to any transcript file (a search node keeps its own, in its folder). */
+export function appendEventTo(file: string, e: AgentEvent): void {
   if (e.type === 'delta') return;
-  const file = transcriptPath(taskDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.appendFileSync(file, JSON.stringify(e) + '\n');
 }

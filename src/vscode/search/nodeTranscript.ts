@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readTranscriptFile } from '../../core/agent/transcript';
 import type { AgentEvent } from '../../core/agent/types';
-import type { NodeMeta, SearchStore } from '../../core/search/tree';
+import { NODE_TRANSCRIPT, type NodeMeta, type SearchStore } from '../../core/search/tree';
 import type { TranscriptMessage } from '../../shared/webviewMessages';
 import { showPrompt, TranscriptPanel } from '../agent/transcriptPanel';
 import { NODE_TRANSCRIPT_VIEW } from '../layout';
@@ -20,7 +20,7 @@ interface Shown {
   title: string;
 }
 
-export const nodeTranscriptFile = (dir: string) => path.join(dir, 'transcript.jsonl');
+const nodeTranscriptFile = (dir: string) => path.join(dir, NODE_TRANSCRIPT);
 
 export class NodeTranscript implements vscode.Disposable {
   private readonly panel: TranscriptPanel;

@@ -21,8 +21,6 @@ export function liveNodeUri(store: SearchStore, id: number): vscode.Uri {
   return vscode.Uri.from({ scheme: NODE_LIVE_SCHEME, path: `/${store.searchId}/v_${id}/${NODE_SCRIPT}`, query: store.taskDir });
 }
 
-const nodeFile = (store: SearchStore, id: number) => path.join(store.nodeDir(id), NODE_SCRIPT);
-
 function readScript(store: SearchStore, id: number): string | undefined {
   try {
     return store.script(id);
@@ -33,7 +31,7 @@ function readScript(store: SearchStore, id: number): string | undefined {
 
 /** Changes whenever either file is replaced (an atomic rewrite is a new inode). */
 function signature(store: SearchStore, id: number): string {
-  return [nodeFile(store, id), path.join(store.nodeDir(id), 'meta.json')].map((f) => {
+  return [store.scriptFile(id), path.join(store.nodeDir(id), 'meta.json')].map((f) => {
     try {
       const s = fs.statSync(f);
       return `${s.ino}:${s.mtimeMs}:${s.size}`;
@@ -114,7 +112,7 @@ class Watch implements EditWatch {
   async reveal(title?: string): Promise<void> {
     if (this.nodeId === undefined || !this.uri) return;
     const parent = this.store.node(this.nodeId)?.parent ?? 0;
-    await vscode.commands.executeCommand('vscode.diff', vscode.Uri.file(nodeFile(this.store, parent)), this.uri, title ?? `v_${this.nodeId} (from v_${parent}) · ${this.where}`, {
+    await vscode.commands.executeCommand('vscode.diff', vscode.Uri.file(this.store.scriptFile(parent)), this.uri, title ?? `v_${this.nodeId} (from v_${parent}) · ${this.where}`, {
       preserveFocus: true,
       preview: true,
       viewColumn: (this.host.tabOf(this.uri)?.group.viewColumn) ?? sideColumn(),
