@@ -170,4 +170,63 @@ suite('search view (code-server)', function () {
     assert.equal(await cs.webview().locator('#accept:not(.hidden), #reject:not(.hidden), #stop:not(.hidden)').count(), 0, 'read-only: no review or stop buttons');
     await cs.screenshot('search-node-transcript');
   });
+
+  test('while a CLI search writes, Watch Edits on the search shows each node being written, one after another', async () => {
+    if (!cs) {
+      taskDir = searchTask(12).taskDir;
+      cs = await startCodeServer({ workspace: taskDir });
+      await openSearchPane(cs.page);
+    }
+    const { page } = cs;
+    const root = path.dirname(taskDir);
+    simPool(root, 1, { SIM_SPEEDUP: '4000' });
+    // A slow model: each node stays being written for a few seconds.
+    const slow = await startFakeOpenAI({ respond: scriptedModel({ delayMs: 1500 }) });
+    const p = spawn(process.execPath, [CLI, 'search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--backend', 'openai', '--model', 'fake',
+      '--base-url', slow.baseUrl, '--scaffold', 'flat', '--max-nodes', '2', '--parallel-writes', '1', '--target', 'sim1', '--seed', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (b) => (stderr += b));
+    const ended = new Promise<number>((r) => p.on('exit', (c) => r(c ?? -1)));
+    try {
+      const rows = pane(page, 'Search').locator('.monaco-list-row');
+      const search = rows.filter({ hasText: /flat search .*running/ }).first();
+      await search.waitFor({ timeout: 60_000 });
+      // From the palette (the tree re-renders its rows as the search goes on, so clicks on them race): the newest
+      // search. The user is typing in their script meanwhile.
+      await page.locator('.editor-group-container .monaco-editor .view-line').first().click();
+      await cs.runCommand('Speedrun: Watch Edits');
+      const id = SearchStore.list(taskDir).at(-1)!;
+      const tab = (n: number) => page.locator('.tabs-container .tab', { hasText: `v_${n} being written (from v_0) · search ${id} (following)` }).first();
+      await tab(1).waitFor({ timeout: 30_000 }).catch(async (e) => {
+        await cs!.screenshot('search-watch-cli-failed');
+        throw new Error(`${(e as Error).message}\nCLI: ${stderr}`);
+      });
+      const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
+      // The model's change lands in the node's script while the search goes on: the live diff shows it.
+      await diff.locator('.editor.modified .view-line', { hasText: /SIM_STEP_COST_MS\s=/ }).first().waitFor().catch(async (e) => {
+        await cs!.screenshot('search-watch-cli-failed');
+        throw e;
+      });
+      await diff.locator('.line-insert, .char-insert').first().waitFor();
+      await page.mouse.move(700, 880); // no tooltip over the tree
+      await cs.screenshot('search-watch-cli');
+      const focusInEditor = "!!document.activeElement?.closest('.monaco-editor') && !document.activeElement?.closest('.monaco-diff-editor')";
+      const title = () => page.title();
+      const where = "(() => { const e = document.activeElement; return `${e?.tagName}.${e?.className} in ${e?.closest('.part')?.id ?? e?.closest('[id]')?.id}`; })()";
+      assert.ok(await page.evaluate<boolean>(focusInEditor), `focus stayed in the user's editor (it is on ${await page.evaluate<string>(where)})`);
+      assert.match(await title(), /\] train_gpt2\.py - task/); // the user's editor is still the active one
+      // v_1 is written: following moves on to v_2, in the same place.
+      await tab(2).waitFor({ timeout: 60_000 });
+      assert.equal(await tab(1).count(), 0, 'v_1\'s live view gave way to v_2\'s');
+      assert.ok(await page.evaluate<boolean>(focusInEditor), 'focus still in the user\'s editor');
+      assert.match(await title(), /\] train_gpt2\.py - task/); // and still after moving on
+      await page.locator('.statusbar-item', { hasText: /v_2 (being written|written)/ }).first().waitFor({ timeout: 60_000 });
+      assert.equal(await ended, 0, stderr);
+      await page.locator('.statusbar-item', { hasText: /v_2 written/ }).first().waitFor({ timeout: 30_000 });
+      await cs.screenshot('search-watch-cli-done');
+    } finally {
+      p.kill();
+      await slow.close();
+    }
+  });
 });

@@ -53,10 +53,12 @@ export class WritingDecorations implements vscode.Disposable {
     }
   }
 
-  clear(uri: vscode.Uri): void {
+  /** `reveal`: a line to bring into view, as the last frame's (the writing ended there). */
+  clear(uri: vscode.Uri, reveal?: number): void {
     for (const ed of editorsOf(uri)) {
       ed.setDecorations(this.active, []);
       ed.setDecorations(this.faded, []);
+      if (reveal !== undefined) ed.revealRange(new vscode.Range(reveal, 0, reveal, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }
   }
 

@@ -46,6 +46,14 @@ function endedLabel(n: NodeMeta): string {
   return n.status === 'written' ? `v_${n.id} written` : `v_${n.id} written · ${n.status}`;
 }
 
+/**
+ * The column to open in without making its group the active one: VS Code activates a group named by its number
+ * even with preserveFocus (the window title and the active editor would move there), but not the side group.
+ */
+function quietColumn(target: vscode.ViewColumn): vscode.ViewColumn {
+  return target === vscode.window.tabGroups.activeTabGroup.viewColumn + 1 ? vscode.ViewColumn.Beside : target;
+}
+
 /** What the command hands back: the live view it opened or revealed (tests read it). */
 export interface EditWatch {
   readonly uri: vscode.Uri | undefined;
@@ -88,7 +96,8 @@ class Watch implements EditWatch {
     this.ended = undefined;
     this.finished = false;
     this.sig = '';
-    this.shown = this.target = readScript(this.store, id) ?? '';
+    // Until the writer's first copy lands, the node is its parent's script.
+    this.shown = this.target = readScript(this.store, id) ?? readScript(this.store, meta.parent) ?? '';
     void this.host.present(this.uri, this.shown, undefined);
     this.watcher?.dispose();
     // Based on the node's folder, which exists: the writer creates it with the parent's script.
@@ -115,7 +124,7 @@ class Watch implements EditWatch {
     await vscode.commands.executeCommand('vscode.diff', vscode.Uri.file(this.store.scriptFile(parent)), this.uri, title ?? `v_${this.nodeId} (from v_${parent}) · ${this.where}`, {
       preserveFocus: true,
       preview: true,
-      viewColumn: (this.host.tabOf(this.uri)?.group.viewColumn) ?? sideColumn(),
+      viewColumn: quietColumn(this.host.tabOf(this.uri)?.group.viewColumn ?? sideColumn()),
     });
   }
 
@@ -156,7 +165,7 @@ class Watch implements EditWatch {
           if (this.disposed || this.uri !== uri) return;
           const last = i === frames.length - 1;
           this.shown = f.text;
-          await this.host.present(uri, f.text, last ? undefined : f);
+          await this.host.present(uri, f.text, f, last);
           if (last) break;
           await new Promise((r) => setTimeout(r, FRAME_MS));
           if (this.target !== target) break;
@@ -207,7 +216,7 @@ class Watch implements EditWatch {
 
 /** The live views, their documents and decorations, and the status bar item that says where they are. */
 export class WatchEdits implements vscode.Disposable {
-  private readonly texts = new Map<string, { text: string; frame: EditFrame | undefined }>();
+  private readonly texts = new Map<string, { text: string; frame: EditFrame | undefined; last: boolean }>();
   /** Per live document, what resolves the wait for the text last presented to show. */
   private readonly landed = new Map<string, () => void>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -295,10 +304,10 @@ export class WatchEdits implements vscode.Disposable {
    * Sets what the live document holds and resolves once VS Code shows it (at most a second later), so a busy
    * window drops no frame; the frame's decorations follow it.
    */
-  present(uri: vscode.Uri, text: string, frame: EditFrame | undefined): Promise<void> {
+  present(uri: vscode.Uri, text: string, frame: EditFrame | undefined, last = true): Promise<void> {
     const key = uri.toString();
     this.landed.get(key)?.();
-    this.texts.set(key, { text, frame });
+    this.texts.set(key, { text, frame, last });
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     this.changed.fire(uri);
     if (!doc || doc.getText() === text) return Promise.resolve();
@@ -320,8 +329,8 @@ export class WatchEdits implements vscode.Disposable {
     const s = this.texts.get(key);
     if (!s || doc.getText() !== s.text) return;
     this.landed.get(key)?.();
-    if (s.frame) this.writing.show(doc.uri, s.frame);
-    else this.writing.clear(doc.uri);
+    if (s.frame && !s.last) this.writing.show(doc.uri, s.frame);
+    else this.writing.clear(doc.uri, s.frame?.line);
   }
 
   status(w: Watch): void {
