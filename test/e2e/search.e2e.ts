@@ -37,6 +37,15 @@ suite('search view (code-server)', function () {
   let fake: FakeOpenAI;
   let taskDir = '';
 
+  /** A fresh session on a fresh task, the user's script open (the first test leaves its window full of tabs). */
+  async function session(): Promise<CodeServerSession> {
+    await cs?.stop();
+    taskDir = searchTask(12).taskDir;
+    cs = await startCodeServer({ workspace: taskDir });
+    await openSearchPane(cs.page);
+    return cs;
+  }
+
   suiteTeardown(async () => {
     await cs?.stop();
     await fake?.close();
@@ -91,13 +100,8 @@ suite('search view (code-server)', function () {
   });
 
   test('a node being written opens its live view beside, where a rewrite lands in frames; focus stays in the tree', async () => {
-    if (!cs) {
-      // Run on its own (mocha --grep): a session of its own.
-      taskDir = searchTask(12).taskDir;
-      cs = await startCodeServer({ workspace: taskDir });
-      await openSearchPane(cs.page);
-    }
-    const { page } = cs;
+    const s = await session();
+    const { page } = s;
     // A search written by hand as `speedrun search` lays it out, its v_1 just started: the parent's script, writing.
     const rootScript = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8');
     const store = new SearchStore(taskDir, newSearchId());
@@ -131,13 +135,13 @@ suite('search view (code-server)', function () {
     writeAtomic(path.join(store.nodeDir(1), 'train_gpt2.py'), edited);
     const modified = diff.locator('.editor.modified');
     await modified.locator('.view-line', { hasText: /#\stuned/ }).first().waitFor().catch(async (e) => {
-      await cs!.screenshot('search-watch-failed');
+      await s.screenshot('search-watch-failed');
       throw e;
     });
     // Mid-way: some lines rewritten, the line being written highlighted, the rest still old and dimmed.
     const dimmed = "[...document.querySelectorAll('.editor.modified .view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')";
     assert.ok(await page.evaluate<boolean>(dimmed), 'lines not yet rewritten are dimmed');
-    await cs.screenshot('search-watch-writing');
+    await s.screenshot('search-watch-writing');
     const midway = await modified.locator('.view-line').allInnerTexts();
     assert.ok(midway.some((l) => /#\stuned/.test(l)) && midway.some((l) => /^ {4}\w+=.*,$/.test(l.replace(/\u00a0/g, ' '))), `some lines written, some still old:\n${midway.join('\n')}`);
     assert.ok(await page.evaluate<boolean>("!!document.activeElement?.closest('.pane-body')"), 'focus stayed in the Search view');
@@ -147,7 +151,7 @@ suite('search view (code-server)', function () {
     await modified.locator('.line-insert').first().waitFor();
     const tuned = (await modified.locator('.view-line', { hasText: /#\stuned/ }).count());
     assert.ok(tuned >= 10, `the final text is shown (${tuned} tuned lines in view)`);
-    await cs.screenshot('search-watch-done');
+    await s.screenshot('search-watch-done');
 
     // What the model was sent and answered for v_1, from its menu.
     const sessionId = `${store.searchId}/v_1`;
@@ -161,23 +165,19 @@ suite('search view (code-server)', function () {
     await rows.filter({ hasText: /^v_1/ }).first().click({ button: 'right' });
     await page.locator('.context-view .action-label', { hasText: 'Show Node Transcript' }).click();
     await page.locator('.tabs-container .tab', { hasText: `Transcript: v_1 · search ${store.searchId}` }).waitFor();
-    const timeline = cs.webview().locator('#timeline');
+    const timeline = s.webview().locator('#timeline');
     await timeline.getByText('Tune the model settings.').waitFor();
     const shown = (await timeline.textContent()) ?? '';
     assert.match(shown, /Edit: applied block 1 \(\+16 −16 lines\)/);
     assert.match(shown, /Rules kept/);
-    assert.equal(await cs.webview().locator('#status').textContent(), 'v_1: running (read-only).');
-    assert.equal(await cs.webview().locator('#accept:not(.hidden), #reject:not(.hidden), #stop:not(.hidden)').count(), 0, 'read-only: no review or stop buttons');
-    await cs.screenshot('search-node-transcript');
+    assert.equal(await s.webview().locator('#status').textContent(), 'v_1: running (read-only).');
+    assert.equal(await s.webview().locator('#accept:not(.hidden), #reject:not(.hidden), #stop:not(.hidden)').count(), 0, 'read-only: no review or stop buttons');
+    await s.screenshot('search-node-transcript');
   });
 
   test('while a CLI search writes, Watch Edits on the search shows each node being written, one after another', async () => {
-    if (!cs) {
-      taskDir = searchTask(12).taskDir;
-      cs = await startCodeServer({ workspace: taskDir });
-      await openSearchPane(cs.page);
-    }
-    const { page } = cs;
+    const s = await session();
+    const { page } = s;
     const root = path.dirname(taskDir);
     simPool(root, 1, { SIM_SPEEDUP: '4000' });
     // A slow model: each node stays being written for a few seconds.
@@ -194,22 +194,22 @@ suite('search view (code-server)', function () {
       // From the palette (the tree re-renders its rows as the search goes on, so clicks on them race): the newest
       // search. The user is typing in their script meanwhile.
       await page.locator('.editor-group-container .monaco-editor .view-line').first().click();
-      await cs.runCommand('Speedrun: Watch Edits');
+      await s.runCommand('Speedrun: Watch Edits');
       const id = SearchStore.list(taskDir).at(-1)!;
       const tab = (n: number) => page.locator('.tabs-container .tab', { hasText: `v_${n} being written (from v_0) · search ${id} (following)` }).first();
       await tab(1).waitFor({ timeout: 30_000 }).catch(async (e) => {
-        await cs!.screenshot('search-watch-cli-failed');
+        await s.screenshot('search-watch-cli-failed');
         throw new Error(`${(e as Error).message}\nCLI: ${stderr}`);
       });
       const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
       // The model's change lands in the node's script while the search goes on: the live diff shows it.
       await diff.locator('.editor.modified .view-line', { hasText: /SIM_STEP_COST_MS\s=/ }).first().waitFor().catch(async (e) => {
-        await cs!.screenshot('search-watch-cli-failed');
+        await s.screenshot('search-watch-cli-failed');
         throw e;
       });
       await diff.locator('.line-insert, .char-insert').first().waitFor();
       await page.mouse.move(700, 880); // no tooltip over the tree
-      await cs.screenshot('search-watch-cli');
+      await s.screenshot('search-watch-cli');
       const focusInEditor = "!!document.activeElement?.closest('.monaco-editor') && !document.activeElement?.closest('.monaco-diff-editor')";
       const title = () => page.title();
       const where = "(() => { const e = document.activeElement; return `${e?.tagName}.${e?.className} in ${e?.closest('.part')?.id ?? e?.closest('[id]')?.id}`; })()";
@@ -223,7 +223,7 @@ suite('search view (code-server)', function () {
       await page.locator('.statusbar-item', { hasText: /v_2 (being written|written)/ }).first().waitFor({ timeout: 60_000 });
       assert.equal(await ended, 0, stderr);
       await page.locator('.statusbar-item', { hasText: /v_2 written/ }).first().waitFor({ timeout: 30_000 });
-      await cs.screenshot('search-watch-cli-done');
+      await s.screenshot('search-watch-cli-done');
     } finally {
       p.kill();
       await slow.close();

@@ -11,19 +11,10 @@ import { newSearchId, SearchStore, type NodeMeta, type NodeStatus } from '../../
 import type { Workspace } from '../../src/vscode/services';
 import type { SearchTree } from '../../src/vscode/search/searchView';
 import type { EditWatch } from '../../src/vscode/search/watchEdits';
+import { waitFor } from '../support/wait';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-
-async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 type TreeEl = { kind: string; node?: NodeMeta };
 
