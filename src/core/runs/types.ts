@@ -1,4 +1,5 @@
 // A Run: one execution of a task's train_gpt2.py on a Target. Stored in <task>/.speedrun/runs/<runId>/.
+import type { ProcessOwner } from '../processOwner';
 import type { FinalResult, LogEvent, ScriptError } from '../logs/types';
 
 export type RunState =
@@ -43,6 +44,8 @@ export interface RunMeta {
   schedulerState?: string;
   /** Preflight findings worth keeping (python/torch versions, warnings). */
   preflight?: PreflightReport;
+  /** The process submitting this run as part of a job array, until it is submitted (see RunManager.attach). */
+  submitter?: ProcessOwner;
 }
 
 export type RunStage = 'connect' | 'lock' | 'preflight' | 'upload' | 'launch' | 'stream' | 'cancel';
