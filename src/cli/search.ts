@@ -199,7 +199,8 @@ export async function runSearchCli(o: {
     if (e.type !== 'node' || shown.get(e.node.id) === e.node.status) return;
     const n = e.node;
     shown.set(n.id, n.status);
-    if (n.status === 'running') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) running as run ${n.runId} on ${n.target}`);
+    if (n.status === 'writing') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) being written; its edits land in ${path.join(store.nodeDir(n.id), 'train_gpt2.py')}`);
+    else if (n.status === 'running') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) running as run ${n.runId} on ${n.target}`);
     else if (n.status === 'finished') say(`v_${n.id} finished: val loss ${n.valLoss?.toFixed(4)}, train time ${((n.trainTimeMs ?? 0) / 1000).toFixed(1)} s${n.isValid ? '' : ' (not valid)'}`);
     else if (n.status === 'failed' || n.status === 'stopped') say(`v_${n.id} ${n.status}${n.hypothesis ? `: ${n.hypothesis.slice(0, 100)}` : ''}`);
   });
