@@ -241,7 +241,7 @@ export const command = defineCommand({
   ],
   examples: [
     'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2',
-    'speedrun search --scaffold flat --max-nodes 6 --backend acp --agent-command "gemini --acp" --target cluster',
+    'speedrun search --scaffold flat --max-nodes 6 --backend acp --agent-command "gemini --acp"',
     'speedrun search --resume 20261201-041500-a3f9',
   ],
   run: async ({ values }) => {
