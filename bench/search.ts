@@ -8,14 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OpenAIBackend } from '../src/core/agent/backends/openai';
 import { connectTarget } from '../src/core/remote/connect';
 import { RunManager } from '../src/core/runs/manager';
 import { DEFAULT_EARLY_STOP, DoomWatch } from '../src/core/search/earlyStop';
 import { resolveScaffold } from '../src/core/search/presets';
 import { ManagerRunner } from '../src/core/search/runner';
 import { Search, createSearch } from '../src/core/search/search';
-import { ModelWriter } from '../src/core/search/writer';
+import { fakeModelWriter } from '../test/support/searchWriter';
 import { parseLogText } from '../src/core/logs/parser';
 import { startFakeOpenAI } from '../test/support/fakeOpenAI';
 import { removeTemps } from '../test/support/runFixture';
@@ -123,8 +122,7 @@ async function parallel(): Promise<void> {
       { taskDir, task, scaffold: resolveScaffold('flat'), seed: 1, hintLevels: [], backend: 'openai', targets: targets.map((t) => t.name) },
       fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'),
     );
-    const backend = new OpenAIBackend({ baseUrl: fake.baseUrl, model: 'fake' });
-    const s = new Search(store, task, new ModelWriter(() => backend, { task, hints: [], baselineScript: store.script(0) }), new ManagerRunner(manager, taskDir, targets.map((t) => t.name), () => 8));
+    const s = new Search(store, task, fakeModelWriter(fake.baseUrl, task, store), new ManagerRunner(manager, taskDir, targets.map((t) => t.name), () => 8));
     const t0 = Date.now();
     const out = await s.run();
     manager.dispose();

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultBackends } from '../core/agent/backends';
+import { SCRIPT_NAME } from '../core/agent/checkpoints';
 import { fileHost } from '../core/agent/fileHost';
 import { AgentLoop } from '../core/agent/loop';
 import { planOf } from '../core/agent/prompt';
@@ -13,22 +14,19 @@ import { runOutcome } from '../core/agent/runOutcome';
 import { buildSession, newSessionId } from '../core/agent/session';
 import { createStrategy, strategyNames } from '../core/agent/strategies';
 import { appendEvent, transcriptPath } from '../core/agent/transcript';
-import { type AgentEvent, type AgentEventBody, type BackendConfig, DEFAULT_BUDGET, type RunOutcome } from '../core/agent/types';
+import { type AgentEvent, type AgentEventBody, DEFAULT_BUDGET, type RunOutcome } from '../core/agent/types';
 import { readTaskFile } from '../core/benchmark/openTask';
 import { plural } from '../core/format';
+import { readBaseline } from '../core/rules/preRun';
 import { RunStore } from '../core/runs/store';
+import { apiKeyFromEnv, backendConfig, backendOptions, checkBackendReady } from './backend';
 import { CliError, EXIT, JSON_OUT, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
 import { commonOptions, loadTargets, manager, pickTarget, taskDirOf } from './run';
 
-const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-const DEFAULT_MODEL = 'o3-mini';
-
 const options = {
   ...commonOptions,
-  backend: { type: 'string', value: 'KIND', description: 'what proposes the changes: openai (any OpenAI-compatible endpoint), acp (an ACP agent), replay (the ground truth, not a model)', default: 'openai' },
-  'agent-command': { type: 'string', value: 'CMD', description: 'the ACP agent to start (--backend acp), e.g. "gemini --acp"' },
-  'base-url': { type: 'string', value: 'URL', description: 'the OpenAI-compatible endpoint', defaultText: `$SPEEDRUN_AGENT_BASE_URL, $OPENAI_BASE_URL, else ${DEFAULT_BASE_URL}` },
-  model: { type: 'string', value: 'NAME', description: 'the model to ask', defaultText: `$SPEEDRUN_AGENT_MODEL, else ${DEFAULT_MODEL}` },
+  ...backendOptions,
+  backend: { ...backendOptions.backend, default: 'openai' },
   'hint-level': { type: 'string', value: 'L', description: 'hint levels the agent may read: 1, 2, 3 or a list like 1,3 (level 0, the answer, never)', defaultText: 'none' },
   'max-turns': { type: 'string', value: 'N', description: 'turns (one proposal and at most one run each)', default: String(DEFAULT_BUDGET.iterations) },
   'max-runs': { type: 'string', value: 'N', description: 'runs over the session', defaultText: '--max-turns' },
@@ -60,32 +58,6 @@ function hintLevels(value: string | undefined): number[] {
     if (!['1', '2', '3'].includes(l)) throw new CliError(`--hint-level must be 1, 2 or 3 (got '${l}')`, EXIT.usage);
   }
   return [...new Set(levels.map(Number))];
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(s).protocol);
-  } catch {
-    return false;
-  }
-}
-
-function backendConfig(kind: string, v: { 'agent-command'?: string; 'base-url'?: string; model?: string }): BackendConfig {
-  switch (kind) {
-    case 'openai': {
-      const baseUrl = v['base-url'] ?? process.env.SPEEDRUN_AGENT_BASE_URL ?? process.env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL;
-      // Refused before a session starts (a checkpoint and a transcript entry for a typo help no one).
-      if (!isHttpUrl(baseUrl)) throw new CliError(`the endpoint must be an http(s) URL such as ${DEFAULT_BASE_URL} (got '${baseUrl}')`, EXIT.usage);
-      return { kind, baseUrl, model: v.model ?? process.env.SPEEDRUN_AGENT_MODEL ?? DEFAULT_MODEL };
-    }
-    case 'acp':
-      if (!v['agent-command']) throw new CliError('--backend acp needs --agent-command CMD (the ACP agent to start, e.g. "gemini --acp")', EXIT.usage);
-      return { kind, command: v['agent-command'] };
-    case 'replay':
-      return { kind };
-    default:
-      throw new CliError(`--backend must be openai, acp or replay (got '${kind}')`, EXIT.usage);
-  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -144,7 +116,8 @@ export const command = defineCommand({
     } catch (e) {
       throw new CliError((e as Error).message);
     }
-    const backend = backendConfig(values.backend, values);
+    const levels = hintLevels(values['hint-level']);
+    const backend = backendConfig(values);
     const turns = count(values['max-turns'], '--max-turns', DEFAULT_BUDGET.iterations);
     const budget = {
       iterations: turns,
@@ -165,13 +138,13 @@ export const command = defineCommand({
       m = manager({ taskDir, sshConfig: values['ssh-config'], acceptNewHostKey: values['accept-new-host-key'], timeLimitMinutes: timeLimit }, loaded.targets);
     }
 
-    const levels = hintLevels(values['hint-level']);
-    const apiKey = process.env.SPEEDRUN_AGENT_API_KEY || process.env.OPENAI_API_KEY || undefined;
-    // A local server may need no key; the hosted default always does, so say so before a session starts.
-    if (backend.kind === 'openai' && backend.baseUrl === DEFAULT_BASE_URL && !apiKey) {
+    try {
+      checkBackendReady(backend);
+    } catch (e) {
       m?.dispose();
-      throw new CliError(`no API key for ${DEFAULT_BASE_URL}: set SPEEDRUN_AGENT_API_KEY (or OPENAI_API_KEY), or pass --base-url for another endpoint`);
+      throw e;
     }
+    const apiKey = apiKeyFromEnv();
     let built: ReturnType<typeof buildSession>;
     try {
       built = buildSession(defaultBackends(), { taskDir, task, backend, hintLevels: levels, budget, apiKey, target: noRun ? undefined : target, strategy });
@@ -220,7 +193,15 @@ export const command = defineCommand({
       }
     };
 
-    const host = fileHost({ taskDir, sessionId, emit, run, python: process.env.SPEEDRUN_PYTHON });
+    const baseline = readBaseline(taskDir);
+    const host = fileHost({
+      file: path.join(taskDir, SCRIPT_NAME),
+      baseline: 'text' in baseline ? baseline.text : undefined,
+      keep: { taskDir, sessionId },
+      emit,
+      run,
+      python: process.env.SPEEDRUN_PYTHON,
+    });
     const loop = new AgentLoop(host, built.options);
     const stop = () => {
       err('\n[agent] stopping (Ctrl-C again to leave at once)\n');

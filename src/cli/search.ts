@@ -4,10 +4,9 @@
 // goes on. --json prints { searchId, scaffold, nodes: [...], best, state, spent } on stdout.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OpenAIBackend } from '../core/agent/backends/openai';
-import { ReplayBackend, loadGroundTruthDiff } from '../core/agent/backends/replay';
-import type { ModelBackend } from '../core/agent/backends/backend';
+import { defaultBackends } from '../core/agent/backends';
 import { loadAgentHints } from '../core/agent/hints';
+import type { BackendConfig } from '../core/agent/types';
 import { readTaskFile } from '../core/benchmark/openTask';
 import type { TaskFile } from '../core/benchmark/types';
 import { DEFAULT_EARLY_STOP } from '../core/search/earlyStop';
@@ -15,8 +14,10 @@ import { ScaffoldError, resolveScaffold, type Scaffold } from '../core/search/pr
 import { ManagerRunner } from '../core/search/runner';
 import { Search, createSearch, type SearchOutcome } from '../core/search/search';
 import { SweepError, hintLevelsOf, parseHintLevels } from '../core/search/sweep';
-import { SearchStore, SearchStoreError, type SearchConfig } from '../core/search/tree';
-import { ModelWriter } from '../core/search/writer';
+import { SearchStore, SearchStoreError, newSearchId, type SearchConfig } from '../core/search/tree';
+import { readBaseline } from '../core/rules/preRun';
+import { AgentWriter } from '../core/search/writer';
+import { apiKeyFromEnv, backendConfig, backendOptions, checkBackendReady } from './backend';
 import { CliError, EXIT, JSON_OUT, TASK_DIR, defineCommand, err, exitAfterFlush, out, type OptionSpec } from './common';
 import { loadTargets, manager, pickTarget } from './run';
 
@@ -31,9 +32,9 @@ export const searchOptions = {
   iterations: str("rounds (overrides the scaffold's)", 'N'),
   'debug-prob': str("chance that a round fixes a buggy leaf (overrides the scaffold's)", 'P'),
   'max-bug-depth': str("deepest buggy leaf a round may fix (overrides the scaffold's)", 'N'),
-  backend: str('who writes the nodes: openai (any OpenAI-compatible API; key from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY), replay (the level-0 diff, not a model) or acp', 'NAME'),
-  model: str('the model, with --backend openai', 'M', { defaultText: '$SPEEDRUN_AGENT_MODEL' }),
-  'base-url': str('the OpenAI-compatible endpoint', 'URL', { defaultText: '$SPEEDRUN_AGENT_BASE_URL, $OPENAI_BASE_URL or https://api.openai.com/v1' }),
+  ...backendOptions,
+  backend: { ...backendOptions.backend, description: 'who writes the nodes: openai (any OpenAI-compatible endpoint; key from $SPEEDRUN_AGENT_API_KEY or $OPENAI_API_KEY), acp (an ACP agent such as Claude Code or Gemini CLI, one process per node, started with --agent-command), replay (the level-0 diff, not a model)' },
+  'parallel-writes': str('nodes written at once', 'N', { defaultText: 'a round\'s children all at once; 4 with --backend acp' }),
   target: str('where nodes run; NAME,NAME,... pools several targets, each running one node at a time', 'NAME[,NAME...]', { defaultText: 'the only target, when exactly one is configured; sweep needs it' }),
   'targets-file': str('your targets (a list shaped like the speedrun.targets setting)', 'FILE', { defaultText: '$SPEEDRUN_TARGETS_FILE, else ~/.config/speedrun/targets.json' }),
   'allow-task-targets': { type: 'boolean', description: "also use targets from the task folder's .speedrun/targets.json" },
@@ -49,7 +50,7 @@ export const searchOptions = {
 
 type Values = { [k: string]: string | boolean | undefined } & {
   scaffold?: string; 'max-nodes'?: string; initial?: string; branching?: string; iterations?: string; 'debug-prob'?: string; 'max-bug-depth'?: string;
-  backend?: string; model?: string; 'base-url'?: string; target?: string; 'targets-file'?: string; 'allow-task-targets'?: boolean; 'ssh-config'?: string;
+  backend?: string; model?: string; 'base-url'?: string; 'agent-command'?: string; 'parallel-writes'?: string; target?: string; 'targets-file'?: string; 'allow-task-targets'?: boolean; 'ssh-config'?: string;
   'accept-new-host-key'?: boolean; 'gpu-hours'?: string; tokens?: string; 'early-stop'?: boolean; 'time-limit'?: string; seed?: string; json?: boolean;
 };
 
@@ -84,33 +85,37 @@ export function targetNames(v: Values): string[] {
   return [...new Set(names)];
 }
 
-/** Usage errors of --backend and --model, before anything is created. */
-export function checkBackend(v: Values): void {
-  if (v.backend === 'acp') throw new CliError('--backend acp is not available in this build yet; use openai or replay', EXIT.usage);
-  if (v.backend !== 'openai' && v.backend !== 'replay') {
-    throw new CliError(`--backend must be openai, replay or acp (got ${v.backend === undefined ? 'nothing' : `'${v.backend}'`})`, EXIT.usage);
-  }
-  if (v.backend === 'openai' && !(v.model ?? process.env.SPEEDRUN_AGENT_MODEL)) throw new CliError('--model M is required with --backend openai (or set SPEEDRUN_AGENT_MODEL)', EXIT.usage);
+/** Who writes the nodes, from the flags: usage errors only (the rest is checked by writerOf, before anything is made). */
+export function checkBackend(v: Values): BackendConfig {
+  return backendConfig(v);
 }
 
-/** The model behind the writer: one client for openai, a fresh replay per node (it plays its diff once). */
-export function backendOf(v: Values, task: TaskFile): { label: string; make: () => ModelBackend } {
-  checkBackend(v);
-  if (v.backend === 'openai') {
-    // As for `speedrun agent`: the key only ever comes from the environment, never argv.
-    const baseUrl = v['base-url'] ?? process.env.SPEEDRUN_AGENT_BASE_URL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
-    const apiKey = process.env.SPEEDRUN_AGENT_API_KEY ?? process.env.OPENAI_API_KEY;
-    const b = new OpenAIBackend({ baseUrl, model: (v.model ?? process.env.SPEEDRUN_AGENT_MODEL)!, apiKey });
-    return { label: b.label, make: () => b };
-  }
-  let diff: string;
+const parallelOf = (v: Values) => num(v['parallel-writes'], 'parallel-writes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+
+/** One agent per node (an ACP agent is a process of its own in the node's folder); hints never include level 0. */
+function writerOf(config: BackendConfig, o: { taskDir: string; task: TaskFile; hintLevels: number[]; searchId: string; parallel?: number }): AgentWriter {
+  const registry = defaultBackends();
+  const replay = !!registry.get(config.kind)?.replay;
+  const apiKey = apiKeyFromEnv();
+  const create = (dir: string) => registry.create(config, { taskDir: dir, task: o.task, apiKey }).backend;
+  // The key, the agent's program, the replay's diff: checked now, so bad input ends the command, not every node.
+  checkBackendReady(config);
   try {
-    diff = loadGroundTruthDiff(task.benchmarkPath, task.fromRecord);
+    void create(o.taskDir).dispose?.();
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const make = () => new ReplayBackend(diff, task, 0);
-  return { label: make().label, make };
+  const baseline = readBaseline(o.taskDir);
+  return new AgentWriter({
+    task: o.task,
+    hints: !replay && o.hintLevels.length ? loadAgentHints(o.task.benchmarkPath, o.task.fromRecord, o.hintLevels) : [],
+    baseline: 'text' in baseline ? baseline.text : undefined,
+    backend: create,
+    enforceRules: !replay,
+    parallel: o.parallel ?? (config.kind === 'acp' ? 4 : undefined),
+    python: process.env.SPEEDRUN_PYTHON,
+    sessionId: (n) => `${o.searchId}/v_${n}`,
+  });
 }
 
 /** Runs one search (new or resumed) to its end; progress lines go to stderr. */
@@ -136,6 +141,8 @@ export async function runSearchCli(o: {
   let store: SearchStore;
   let config: SearchConfig;
   let names: string[];
+  let backend: BackendConfig;
+  let writer: AgentWriter;
   if (o.resumeId) {
     try {
       store = new SearchStore(taskDir, o.resumeId);
@@ -145,22 +152,34 @@ export async function runSearchCli(o: {
     if (!store.exists()) throw new CliError(`no search ${o.resumeId} in ${taskDir} (have: ${SearchStore.list(taskDir).join(', ') || 'none'})`);
     config = store.read().config;
     names = check(v.target ? targetNames(v) : config.targets);
+    // The search's own writer unless the flags name another.
+    backend = checkBackend({
+      backend: v.backend ?? config.backend,
+      model: v.model ?? config.model,
+      'base-url': v['base-url'] ?? config.baseUrl,
+      'agent-command': v['agent-command'] ?? config.agentCommand,
+    });
+    writer = writerOf(backend, { taskDir, task, hintLevels: config.hintLevels, searchId: store.searchId, parallel: parallelOf(v) });
   } else {
     // Everything is checked before the search folder is made: bad input leaves nothing behind.
     const scaffold = scaffoldOf(v);
     // As for `run`: --target may be left out when exactly one target is configured.
     names = check(v.target ? targetNames(v) : [pickTarget(loaded, undefined).name]);
-    backendOf(v, task);
+    backend = checkBackend(v);
+    const searchId = newSearchId();
+    writer = writerOf(backend, { taskDir, task, hintLevels: o.hintLevels, searchId, parallel: parallelOf(v) });
     store = createSearch(
       {
         taskDir,
         task,
+        searchId,
         scaffold,
         seed: o.seed ?? num(v.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number') ?? Date.now(),
         hintLevels: o.hintLevels,
-        backend: v.backend!,
-        model: v.model,
-        baseUrl: v['base-url'],
+        backend: backend.kind,
+        model: backend.kind === 'openai' ? backend.model : undefined,
+        baseUrl: backend.kind === 'openai' ? backend.baseUrl : undefined,
+        agentCommand: backend.kind === 'acp' ? backend.command : undefined,
         targets: names,
         gpuHours: num(v['gpu-hours'], 'gpu-hours', (n) => n > 0, 'a positive number'),
         tokens: num(v.tokens, 'tokens', (n) => Number.isInteger(n) && n > 0, 'a positive whole number'),
@@ -170,12 +189,8 @@ export async function runSearchCli(o: {
     );
     config = store.read().config;
   }
-  const backend = backendOf({ ...v, backend: v.backend ?? config.backend, model: v.model ?? config.model, 'base-url': v['base-url'] ?? config.baseUrl }, task);
   const m = manager({ taskDir, sshConfig: v['ssh-config'], acceptNewHostKey: v['accept-new-host-key'], timeLimitMinutes: timeLimit }, targets);
   const runner = new ManagerRunner(m, taskDir, names, (t) => targets.find((x) => x.name === t)?.gpus ?? 0);
-  const baseline = fs.existsSync(path.join(taskDir, 'train_gpt2.py')) ? store.script(0) : '';
-  const hints = config.hintLevels.length ? loadAgentHints(task.benchmarkPath, task.fromRecord, config.hintLevels) : [];
-  const writer = new ModelWriter(backend.make, { task, hints, baselineScript: baseline });
   const search = new Search(store, task, writer, runner);
   const say = (s: string) => o.quiet || err(`[search ${store.searchId}] ${s}\n`);
   say(`${o.resumeId ? 'resuming' : 'started'}: ${config.scaffold.name}, up to ${config.budget.nodes} nodes, targets ${names.join(', ')}; stored in ${store.dir}`);
@@ -245,7 +260,7 @@ export const command = defineCommand({
     if (!values.resume) {
       scaffoldOf(values);
       if (values.target !== undefined) targetNames(values);
-      backendOf(values, task);
+      checkBackend(values);
     }
     const res = await runSearchCli({ taskDir, task, values, hintLevels, resumeId: values.resume });
     if (values.json) out(JSON.stringify(res, null, 2) + '\n');

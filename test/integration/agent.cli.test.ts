@@ -134,6 +134,7 @@ suite('integration: speedrun agent (headless) on the simulated box', function ()
       [['--max-turns', 'two', '--no-run'], 2, /--max-turns must be a positive whole number/],
       [['--backend', 'gpt', '--no-run'], 2, /--backend must be openai, acp or replay/],
       [['--backend', 'acp', '--no-run'], 2, /--backend acp needs --agent-command CMD/],
+      [['--backend', 'acp', '--agent-command', '/nonexistent/agent --acp', '--no-run'], 3, /--agent-command: \/nonexistent\/agent is not an executable file/],
       [['--strategy', 'bogus', '--no-run'], 2, /--strategy must be one of sequential/],
       [['--targets-file', path.join(taskDir, 'none.json')], 3, /cannot read targets from .*none\.json/],
     ];

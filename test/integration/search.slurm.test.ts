@@ -5,7 +5,6 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OpenAIBackend } from '../../src/core/agent/backends/openai';
 import { connectTarget } from '../../src/core/remote/connect';
 import { parseTargets } from '../../src/core/remote/targets';
 import { RunManager } from '../../src/core/runs/manager';
@@ -13,7 +12,7 @@ import { RunStore } from '../../src/core/runs/store';
 import { resolveScaffold } from '../../src/core/search/presets';
 import { ManagerRunner } from '../../src/core/search/runner';
 import { Search, createSearch } from '../../src/core/search/search';
-import { ModelWriter } from '../../src/core/search/writer';
+import { fakeModelWriter } from '../support/searchWriter';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards, removeTemps } from '../support/runFixture';
 import { scriptedModel, searchTask } from '../support/searchFixture';
@@ -57,9 +56,8 @@ suite('integration: search on a Slurm target', function () {
       { taskDir, task, scaffold: resolveScaffold('flat', { maxNodes: 3 }), seed: 1, hintLevels: [], backend: 'openai', model: 'fake', targets: ['cluster'] },
       fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'),
     );
-    const backend = new OpenAIBackend({ baseUrl: fake.baseUrl, model: 'fake' });
     const runner = new ManagerRunner(manager, taskDir, ['cluster'], () => 8);
-    const s = new Search(store, task, new ModelWriter(() => backend, { task, hints: [], baselineScript: store.script(0) }), runner);
+    const s = new Search(store, task, fakeModelWriter(fake.baseUrl, task, store), runner);
     return { s, store, taskDir, manager, runner };
   }
 

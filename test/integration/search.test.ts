@@ -5,7 +5,6 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OpenAIBackend } from '../../src/core/agent/backends/openai';
 import { loadAgentHints } from '../../src/core/agent/hints';
 import { connectTarget } from '../../src/core/remote/connect';
 import { RunManager } from '../../src/core/runs/manager';
@@ -15,12 +14,13 @@ import { ManagerRunner } from '../../src/core/search/runner';
 import { Search, createSearch } from '../../src/core/search/search';
 import { Rng, selectNode } from '../../src/core/search/select';
 import { SearchStore, isBuggy, type EarlyStopOptions, type NodeMeta } from '../../src/core/search/tree';
-import { ModelWriter } from '../../src/core/search/writer';
+import { fakeModelWriter } from '../support/searchWriter';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI';
 import { removeTemps } from '../support/runFixture';
 import { FIXTURE_BENCHMARK, isDebugPrompt, scriptedModel, searchTask, simPool } from '../support/searchFixture';
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
+const ACP_AGENT = path.resolve(__dirname, '../support/fakeAcpAgent.js');
 
 /** Replays the selection round by round over the finished tree and checks each round's parent, size and kind. */
 function checkAgainstTable(nodes: NodeMeta[], s: Scaffold, seed: number): { rounds: number; debugRounds: number } {
@@ -80,9 +80,8 @@ suite('integration: search scaffolds on the simulated box', function () {
       fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8'),
     );
     const server = o.server ?? fake;
-    const backend = new OpenAIBackend({ baseUrl: server.baseUrl, model: 'fake' });
     const hints = o.hintLevels?.length ? loadAgentHints(FIXTURE_BENCHMARK, 12, o.hintLevels) : [];
-    const writer = new ModelWriter(() => backend, { task, hints, baselineScript: store.script(0) });
+    const writer = fakeModelWriter(server.baseUrl, task, store, hints);
     const runner = new ManagerRunner(manager, taskDir, targets.map((t) => t.name), () => 8);
     const s = new Search(store, task, writer, runner);
     const live: number[] = [];
@@ -209,8 +208,8 @@ interface Proc {
   kill(sig: NodeJS.Signals): void;
 }
 
-function cli(args: string[]): Proc {
-  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function cli(args: string[], env: Record<string, string> = {}): Proc {
+  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   p.stdout.on('data', (b) => (out += b));
@@ -352,5 +351,87 @@ suite('integration: speedrun sweep', function () {
     const bad = cli(['sweep', ...args.slice(1).map((a) => (a === '12-13' ? '6' : a))]);
     assert.equal(await bad.code, 2);
     assert.match(bad.stderr(), /^speedrun sweep: --tasks: no task left \(task 6 is not part of the benchmark\)\n$/);
+  });
+});
+
+suite('integration: speedrun search with an ACP agent writing the nodes', function () {
+  this.timeout(180_000);
+  suiteTeardown(removeTemps);
+
+  test('each node is one agent process in the node folder; its edits land in the node script as made; runs stay ours', async () => {
+    const { taskDir, root } = searchTask(12);
+    simPool(root, 2);
+    const log = path.join(root, 'agent.jsonl');
+    const rootScript = fs.readFileSync(path.join(taskDir, 'train_gpt2.py'), 'utf8');
+    const steps0 = Number(/num_iterations : int = (\d+)/.exec(rootScript)![1]);
+    const p = cli(
+      [
+        'search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--target', 'sim1,sim2',
+        '--scaffold', 'flat', '--max-nodes', '3', '--hint-level', '1', '--parallel-writes', '2',
+        '--backend', 'acp', '--agent-command', `${process.execPath} ${ACP_AGENT}`, '--json',
+      ],
+      // The agent also asks for a terminal running the script, and lingers after its edit so writes overlap.
+      { FAKE_ACP_LOG: log, FAKE_ACP_RUN: '1', FAKE_ACP_DELAY_MS: '400', FAKE_ACP_OUTSIDE: path.join(root, 'targets.json') },
+    );
+    assert.equal(await p.code, 0, p.stderr());
+    const out = JSON.parse(p.stdout());
+    const store = new SearchStore(taskDir, out.searchId);
+    assert.equal(store.read().config.backend, 'acp');
+    assert.equal(store.read().config.agentCommand, `${process.execPath} ${ACP_AGENT}`, 'kept for --resume');
+    const kids = out.nodes.filter((n: { id: number }) => n.id !== 0);
+    assert.equal(kids.length, 3);
+    type Detail = { [k: string]: unknown };
+    const steps = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: string; detail: unknown });
+    const of = (name: string) => steps.filter((x) => x.step === name).map((x) => x.detail as Detail);
+    const said = (name: string) => steps.filter((x) => x.step === name).map((x) => String(x.detail));
+    // One agent process per node, started in that node's folder.
+    const sessions = of('session');
+    assert.equal(sessions.length, 3);
+    assert.equal(new Set(sessions.map((x) => x.pid)).size, 3);
+    assert.deepEqual(sessions.map((x) => fs.realpathSync(x.cwd as string)).sort(), kids.map((n: { id: number }) => fs.realpathSync(store.nodeDir(n.id))).sort());
+    // The edit was on disk in the node's script before the agent ended its turn (a face watching the file sees it).
+    assert.equal(of('on-disk').filter((x) => x.edited === true).length, 3);
+    // No more than --parallel-writes agents at once: the third starts after one of the first two ended.
+    const ends = of('on-disk').map((x) => x.at as number).sort((a, b) => a - b);
+    const starts = sessions.map((x) => x.at as number).sort((a, b) => a - b);
+    assert.ok(starts[2] >= ends[0], `third agent started at ${starts[2]}, first ended at ${ends[0]}`);
+    // The agent could not reach outside its folder, write another file, or run anything itself.
+    assert.ok(said('outside-read').every((d) => /outside the task folder/.test(d)));
+    assert.ok(said('other-write').every((d) => /Only train_gpt2.py may be changed/.test(d)));
+    assert.equal(said('terminal-run').filter((d) => /Runs are not offered here/.test(d)).length, 3);
+    assert.ok(of('prompt').every((d) => d.hasBrief === true && d.hasLevel0 === false));
+    // Each node: the agent's change, its plan as the hypothesis, a run of ours, and its transcript beside it.
+    const runs = new RunStore(taskDir).list();
+    assert.equal(runs.length, 3);
+    for (const n of kids) {
+      const meta = store.node(n.id)!;
+      assert.ok(['finished', 'failed'].includes(meta.status), `v_${n.id}: ${meta.status}`);
+      assert.match(store.script(n.id), new RegExp(`num_iterations : int = ${steps0 - 2}\\b`));
+      assert.match(meta.hypothesis, new RegExp(`^Lowered num_iterations to ${steps0 - 2}\\.`));
+      assert.ok(runs.some((r) => r.runId === meta.runId));
+      const events = fs.readFileSync(path.join(store.nodeDir(n.id), 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(events.every((e) => e.sessionId === `${out.searchId}/v_${n.id}`));
+      assert.deepEqual([...new Set(events.map((e) => e.type))].filter((t) => ['turn', 'prompt', 'edit', 'rules', 'response'].includes(t)).sort(), ['edit', 'prompt', 'response', 'rules', 'turn']);
+      assert.match(events.find((e) => e.type === 'prompt').messages[0].content, /## Hint level 1/);
+    }
+  });
+
+  test('a missing agent program is bad input before any search folder is made', async () => {
+    const { taskDir, root } = searchTask(12);
+    simPool(root, 1);
+    const base = ['search', '--task-dir', taskDir, '--targets-file', path.join(root, 'targets.json'), '--scaffold', 'flat', '--backend', 'acp'];
+    const cases: [string[], number, RegExp][] = [
+      [[], 2, /--backend acp needs --agent-command CMD/],
+      [['--agent-command', 'no-such-agent-xyz --acp'], 3, /--agent-command: no program 'no-such-agent-xyz' on PATH/],
+      [['--agent-command', '/nonexistent/agent'], 3, /--agent-command: \/nonexistent\/agent is not an executable file/],
+      [['--agent-command', '"unclosed'], 2, /--agent-command: .*unclosed " quote/],
+    ];
+    for (const [args, code, re] of cases) {
+      const r = cli([...base, ...args]);
+      assert.equal(await r.code, code, args.join(' '));
+      assert.match(r.stderr(), re);
+      assert.equal(r.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
+    }
+    assert.deepEqual(SearchStore.list(taskDir), []);
   });
 });

@@ -25,6 +25,7 @@ const app = acp
   })
   .onRequest(acp.methods.agent.session.new, async ({ params }) => {
     cwd = params.cwd;
+    log('session', { cwd, pid: process.pid, at: Date.now() });
     return { sessionId: 'fake-session-1' };
   })
   .onNotification(acp.methods.agent.session.cancel, () => log('cancel'))
@@ -84,12 +85,20 @@ const app = acp
       log('terminal-ls', (e as Error).message);
     }
     if (process.env.FAKE_ACP_RUN === '1') {
-      const term = await client.createTerminal({ sessionId, command: 'torchrun', args: ['--standalone', '--nproc_per_node=8', 'train_gpt2.py'], cwd });
-      const exit = await term.waitForExit();
-      const out = await term.currentOutput();
-      log('terminal-run', { exitCode: exit.exitCode, output: out.output.split('\n')[0] });
-      await term.release();
+      try {
+        const term = await client.createTerminal({ sessionId, command: 'torchrun', args: ['--standalone', '--nproc_per_node=8', 'train_gpt2.py'], cwd });
+        const exit = await term.waitForExit();
+        const out = await term.currentOutput();
+        log('terminal-run', { exitCode: exit.exitCode, output: out.output.split('\n')[0] });
+        await term.release();
+      } catch (e) {
+        log('terminal-run', (e as Error).message);
+      }
     }
+    // Where the client keeps the file: does the edit show on disk before the turn ends?
+    const onDisk = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    log('on-disk', { pid: process.pid, cwd, edited: onDisk === next, at: Date.now() });
+    if (process.env.FAKE_ACP_DELAY_MS) await new Promise((r) => setTimeout(r, Number(process.env.FAKE_ACP_DELAY_MS)));
 
     // The last updates, not awaited, right before the response.
     void update({ sessionUpdate: 'tool_call_update', toolCallId: `edit-${prompts}`, status: 'completed' });

@@ -26,17 +26,25 @@ export function saveTurnScript(taskDir: string, sessionId: string, turn: number,
 }
 
 export function appendEvent(taskDir: string, e: AgentEvent): void {
+  appendEventTo(transcriptPath(taskDir), e);
+}
+
+/** Appends to any transcript file (a search node keeps its own, in its folder). */
+export function appendEventTo(file: string, e: AgentEvent): void {
   if (e.type === 'delta') return;
-  const file = transcriptPath(taskDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.appendFileSync(file, JSON.stringify(e) + '\n');
 }
 
 /** All stored events; a torn last line (crash mid-write) is skipped. */
 export function readTranscript(taskDir: string): AgentEvent[] {
+  return readTranscriptFile(transcriptPath(taskDir));
+}
+
+export function readTranscriptFile(file: string): AgentEvent[] {
   let text: string;
   try {
-    text = fs.readFileSync(transcriptPath(taskDir), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }

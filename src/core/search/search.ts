@@ -245,12 +245,13 @@ export class Search {
     if (failed) throw failed.reason;
   }
 
-  /** Has the model write the child's script; returns the node, written, or undefined when there is nothing to run. */
+  /** Has the agent write the child's script; returns the node, written, or undefined when there is nothing to run. */
   private async write(child: NodeMeta, parent: NodeMeta, history: { id: number; hypothesis: string; outcome: string }[], best: NodeMeta | undefined): Promise<NodeMeta | undefined> {
     const res = await this.writer.write({
       nodeId: child.id,
       parentId: parent.id,
       parentScript: this.store.script(parent.id),
+      dir: this.store.nodeDir(child.id),
       debug: child.debug,
       bugHistory: history,
       best: best && best.id !== 0 ? { id: best.id, trainTimeMs: best.trainTimeMs as number, valLoss: best.valLoss as number } : undefined,
@@ -359,7 +360,7 @@ async function settle(work: Promise<void>[]): Promise<void> {
 }
 
 /** What a new search is given: the settings it stores as they are (SearchConfig), plus what it derives the rest from. */
-export interface NewSearch extends Pick<SearchConfig, 'scaffold' | 'seed' | 'hintLevels' | 'backend' | 'model' | 'baseUrl' | 'targets' | 'earlyStop'> {
+export interface NewSearch extends Pick<SearchConfig, 'scaffold' | 'seed' | 'hintLevels' | 'backend' | 'model' | 'baseUrl' | 'agentCommand' | 'targets' | 'earlyStop'> {
   taskDir: string;
   task: TaskFile;
   gpuHours?: number;
@@ -385,6 +386,7 @@ export function createSearch(o: NewSearch, rootScript: string): SearchStore {
       backend: o.backend,
       model: o.model,
       baseUrl: o.baseUrl,
+      agentCommand: o.agentCommand,
       targets: o.targets,
       budget: { nodes: o.scaffold.maxNodes, gpuHours: o.gpuHours, tokens: o.tokens },
       earlyStop: o.earlyStop,

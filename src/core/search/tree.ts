@@ -14,6 +14,8 @@ import type { Scaffold } from './presets';
 
 export const SEARCH_DIR = path.join('.speedrun', 'search');
 export const NODE_SCRIPT = 'train_gpt2.py';
+/** The node's agent events while it was written (AgentEvent lines, as the agent's own transcript). */
+export const NODE_TRANSCRIPT = 'transcript.jsonl';
 
 /** Search ids have the run id shape: sortable and safe in any path or shell. */
 export const newSearchId = newRunId;
@@ -88,10 +90,12 @@ export interface SearchConfig {
   seed: number;
   /** Hint levels given as ideas; [] = none (the model plans its own change). */
   hintLevels: number[];
-  /** The writer's backend kind (openai, replay, acp) and model, so a resume uses the same. */
+  /** Who writes the nodes: the backend kind (openai, replay, acp) and its settings, so a resume uses the same. */
   backend: string;
   model?: string;
   baseUrl?: string;
+  /** The ACP agent's command line, with backend acp. */
+  agentCommand?: string;
   targets: string[];
   budget: SearchBudget;
   earlyStop?: EarlyStopOptions;
@@ -281,13 +285,17 @@ export class SearchStore {
     }
   }
 
+  scriptFile(id: number): string {
+    return path.join(this.nodeDir(id), NODE_SCRIPT);
+  }
+
   script(id: number): string {
-    return fs.readFileSync(path.join(this.nodeDir(id), NODE_SCRIPT), 'utf8');
+    return fs.readFileSync(this.scriptFile(id), 'utf8');
   }
 
   writeScript(id: number, text: string): void {
     fs.mkdirSync(this.nodeDir(id), { recursive: true });
-    writeAtomic(path.join(this.nodeDir(id), NODE_SCRIPT), text);
+    writeAtomic(this.scriptFile(id), text);
   }
 
   writeMeta(n: NodeMeta): void {

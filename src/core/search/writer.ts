@@ -1,26 +1,34 @@
-// Writes one node: asks the model for a change to the parent's script and applies it, with a few rounds to fix
-// blocks that did not apply or broken rules. The idea is the hints when the search has them (the benchmark's
-// reproduction setting: the hint is the idea) or the model's own plan; a debug child also sees the bug history.
-// Prompts are the in-editor agent's (src/core/agent/prompt.ts), so what a search sends is what the agent sends.
+// Writes one node as an agent turn proposes a change (turn.ts `propose`), so every backend a session can use writes
+// search nodes too: a model answers with SEARCH/REPLACE blocks and gets rounds of fixes, an ACP agent (Claude Code,
+// Gemini CLI) edits the file itself. The idea is the hints when the search has them (the benchmark's reproduction
+// setting: the hint is the idea) or the agent's own plan; a debug child also sees the bug history.
+// The node is written in its own folder: its train_gpt2.py starts as the parent's script and every edit lands
+// there as it is made, and its agent events go to its transcript.jsonl, so a face can watch the node being
+// written from disk, from another process.
+import * as path from 'node:path';
 import type { TaskFile } from '../benchmark/types';
-import type { ModelBackend } from '../agent/backends/backend';
-import { applyBlocks, parseBlocks } from '../agent/editFormat';
+import { writeAtomic } from '../files';
+import type { AgentBackend } from '../agent/backends/backend';
+import { fileHost } from '../agent/fileHost';
 import type { AgentHint } from '../agent/hints';
-import { fixMessage, planOf, turnMessages, type TurnRecord } from '../agent/prompt';
-import { checkScript, describeViolations } from '../rules';
-import type { ChatMessage } from '../agent/types';
+import { appendEventTo } from '../agent/transcript';
+import { propose, type ProposeInput, type TurnContext } from '../agent/turn';
+import type { AgentEvent } from '../agent/types';
+import { NODE_SCRIPT, NODE_TRANSCRIPT } from './tree';
 
 export interface WriteRequest {
   nodeId: number;
   parentId: number;
   parentScript: string;
+  /** The node's folder: its script is written there. */
+  dir: string;
   /** Fixing a buggy parent rather than improving a working one. */
   debug: boolean;
   /** Earlier buggy nodes on this path (oldest first), each with its hypothesis and outcome summary. */
   bugHistory: { id: number; hypothesis: string; outcome: string }[];
   best?: { id: number; trainTimeMs: number; valLoss: number };
   signal?: AbortSignal;
-  /** Streamed model text, for a live view. */
+  /** Streamed agent text, for a live view. */
   onDelta?: (text: string) => void;
 }
 
@@ -29,64 +37,103 @@ export type WriteResult =
   | { ok: false; reason: string; hypothesis: string; tokens: number };
 
 export interface NodeWriter {
-  readonly label: string;
   write(req: WriteRequest): Promise<WriteResult>;
 }
 
-export class ModelWriter implements NodeWriter {
-  readonly label: string;
+export interface AgentWriterOptions {
+  task: TaskFile;
+  hints: AgentHint[];
+  /** Record i's script, for the rules that compare against it. */
+  baseline: string | undefined;
+  /** A backend for one node, working in `dir`: an ACP agent is a process of its own there; a model client may be shared. */
+  backend: (dir: string) => AgentBackend;
+  /** False for the ground-truth replay: it reproduces the record as it is, so rule findings are only reported. */
+  enforceRules: boolean;
+  /** Nodes written at once; the rest wait their turn (default: no limit). */
+  parallel?: number;
+  maxFixRounds?: number;
+  python?: string | false;
+  /** The transcript's session id for a node. */
+  sessionId(nodeId: number): string;
+}
 
-  /** `backend` is called once per node: a shared client, or a fresh replay for each node. */
-  constructor(
-    private readonly backend: () => ModelBackend,
-    private readonly o: { task: TaskFile; hints: AgentHint[]; baselineScript: string; maxFixRounds?: number; python?: string | false },
-  ) {
-    this.label = backend().label;
-  }
+/** In a search the workbench runs each node once it is written; an agent that asks to run it is told so. */
+const NOT_HERE = 'in a search the workbench runs each node after it is written; end your turn instead';
+
+export class AgentWriter implements NodeWriter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly o: AgentWriterOptions) {}
 
   async write(req: WriteRequest): Promise<WriteResult> {
-    const history: TurnRecord[] = req.bugHistory.map((b) => ({ turn: b.id, plan: b.hypothesis, outcome: b.outcome }));
-    const startsFrom = req.debug
-      ? `node v_${req.parentId}, whose run failed or missed the target: fix it first`
-      : req.parentId === 0
-        ? 'the starting script'
-        : `node v_${req.parentId}, the best valid node so far`;
-    let messages: ChatMessage[] = turnMessages({
+    await this.slot(req.signal);
+    try {
+      return await this.writeNow(req);
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async slot(signal?: AbortSignal): Promise<void> {
+    const limit = this.o.parallel ?? Infinity;
+    while (this.active >= limit && !signal?.aborted) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+  }
+
+  private async writeNow(req: WriteRequest): Promise<WriteResult> {
+    const file = path.join(req.dir, NODE_SCRIPT);
+    const transcript = path.join(req.dir, NODE_TRANSCRIPT);
+    const sessionId = this.o.sessionId(req.nodeId);
+    writeAtomic(file, req.parentScript);
+    const host = fileHost({
+      file,
+      baseline: this.o.baseline,
+      python: this.o.python,
+      run: async () => ({ state: 'not-started', message: NOT_HERE }),
+      emit: (e) => {
+        if (e.type === 'delta') {
+          if (e.channel === 'content') req.onDelta?.(e.text);
+        } else appendEventTo(transcript, { ...e, sessionId, at: new Date().toISOString() } as AgentEvent);
+      },
+    });
+    const backend = this.o.backend(req.dir);
+    const ctx: TurnContext = {
+      host,
       task: this.o.task,
       hints: this.o.hints,
-      script: req.parentScript,
-      history,
-      startsFrom,
+      backend,
+      budget: { iterations: 1, runs: 0, tokens: Number.MAX_SAFE_INTEGER },
+      signal: req.signal ?? new AbortController().signal,
+      enforceRules: this.o.enforceRules,
+      maxFixRounds: this.o.maxFixRounds ?? 2,
+      usage: { tokens: 0, runs: 0 },
+    };
+    const input: ProposeInput = {
+      turn: 1,
+      checkpoint: 0,
+      parent: req.parentScript,
+      startsFrom: req.debug
+        ? `node v_${req.parentId}, whose run failed or missed the target: fix it first`
+        : req.parentId === 0
+          ? 'the starting script'
+          : `node v_${req.parentId}, the best valid node so far`,
+      history: req.bugHistory.map((b) => ({ turn: b.id, plan: b.hypothesis, outcome: b.outcome })),
       best: req.best ? { turn: req.best.id, trainTimeMs: req.best.trainTimeMs, valLoss: req.best.valLoss } : undefined,
-    });
-    let tokens = 0;
-    let hypothesis = '';
-    let reason = 'no usable change';
-    const rounds = (this.o.maxFixRounds ?? 2) + 1;
-    const backend = this.backend();
-    for (let round = 1; round <= rounds; round++) {
-      const resp = await backend.chat(messages, { signal: req.signal, onDelta: (t, ch) => ch === 'content' && req.onDelta?.(t) });
-      tokens += resp.usage.promptTokens + resp.usage.completionTokens;
-      if (round === 1) hypothesis = planOf(resp.text);
-      const parsed = parseBlocks(resp.text);
-      const res = applyBlocks(req.parentScript, parsed.blocks);
-      const problems = [...parsed.errors, ...res.failures.map((f) => f.message)];
-      if (!parsed.blocks.length && !parsed.errors.length) problems.push('Your answer had no SEARCH/REPLACE block. Answer with a short plan and then the blocks.');
-      else if (!problems.length && res.text === req.parentScript) problems.push('The blocks leave the script exactly as it was. Make an actual change.');
-      const report = problems.length ? undefined : await checkScript(res.text, this.o.baselineScript, { python: this.o.python, signal: req.signal });
-      const blocking = report?.violations.filter((v) => v.severity === 'error') ?? [];
-      if (!problems.length && !blocking.length) return { ok: true, script: res.text, hypothesis, tokens };
-      reason = problems.length ? problems[0] : `the change breaks the rules (${[...new Set(blocking.map((v) => v.rule))].join(', ')})`;
-      // Blocks are always applied to the parent's script, so a fix answer restates the whole change.
-      messages = [
-        ...messages,
-        { role: 'assistant', content: resp.text },
-        {
-          role: 'user',
-          content: fixMessage({ applied: [], failures: problems, violations: blocking.length ? describeViolations(blocking, res.text) : undefined, script: req.parentScript }),
-        },
-      ];
+    };
+    host.emit({ type: 'turn', turn: 1, checkpoint: 0, startsFrom: input.startsFrom });
+    try {
+      const p = await propose(ctx, input);
+      const tokens = ctx.usage.tokens;
+      if (!p.ready) return { ok: false, reason: p.reason, hypothesis: p.plan || '(no plan given)', tokens };
+      return { ok: true, script: (await host.readScript()).text, hypothesis: p.plan, tokens };
+    } catch (e) {
+      // Kept in the node's transcript; the search stops on it (a missing agent or a refused key fails every node alike).
+      host.emit({ type: 'error', turn: 1, message: (e as Error).message });
+      throw e;
+    } finally {
+      await backend.dispose?.();
     }
-    return { ok: false, reason: `${reason} (after ${rounds - 1} rounds of fixes)`, hypothesis: hypothesis || '(no plan given)', tokens };
   }
 }

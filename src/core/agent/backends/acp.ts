@@ -218,6 +218,7 @@ export class AcpBackend implements AgentBackend {
           throw acp.RequestError.invalidParams(undefined, `Only running ${SCRIPT_NAME} (torchrun ... ${SCRIPT_NAME}) is offered here; it becomes a run on the GPU target. '${line}' was not run.`);
         }
         const { ctx } = t;
+        if (!ctx.budget.runs) throw acp.RequestError.invalidRequest(undefined, `Runs are not offered here: the workbench runs ${SCRIPT_NAME} once you end your turn.`);
         if (ctx.usage.runs >= ctx.budget.runs) throw acp.RequestError.invalidRequest(undefined, `The run budget (${ctx.budget.runs}) is used up; end your turn instead.`);
         const script = (await ctx.host.readScript()).text;
         const abort = new AbortController();
@@ -380,8 +381,10 @@ export function turnPrompt(ctx: TurnContext, input: ProposeInput): string {
     '',
     `${SCRIPT_NAME} in this folder is ${input.startsFrom}. Make one change that should train faster, by editing ${SCRIPT_NAME} ` +
       `(only that file; the files of this folder are all you can read). Say in a few sentences what you change and why, then end your turn: ` +
-      `the workbench checks the rules and runs the script on the GPU box. Running it yourself (torchrun --standalone --nproc_per_node=8 ${SCRIPT_NAME}) ` +
-      `starts a real run that counts against the run budget (${ctx.budget.runs - ctx.usage.runs} left).`,
+      `the workbench checks the rules and runs the script on the GPU box. ` +
+      (ctx.budget.runs
+        ? `Running it yourself (torchrun --standalone --nproc_per_node=8 ${SCRIPT_NAME}) starts a real run that counts against the run budget (${ctx.budget.runs - ctx.usage.runs} left).`
+        : 'Do not run it yourself: runs are not offered in this session.'),
   );
   return parts.join('\n');
 }
