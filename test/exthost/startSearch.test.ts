@@ -2,7 +2,7 @@
 // extension host's Node, against the simulated GPU box (a `local` target with test/sim first on PATH). The
 // choices are given as the command's arguments, so no quick pick opens. With the OpenAI backend (the fake server
 // from test/support, in this extension host) the API key must reach the CLI through its environment only: the
-// test reads the running process's /proc/<pid>/cmdline and environ.
+// test reads the running process's /proc/<pid>/cmdline and environ. The ACP agent is our fake one (test/support).
 // Default session: an empty workspace folder and the fixture clone as speedrun.benchmarkPath.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -78,6 +78,9 @@ suite('Start Search and Resume Search in VS Code', function () {
     await vscode.workspace.getConfiguration('speedrun.agent').update('baseUrl', fake.baseUrl, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('speedrun.setApiKey', KEY);
   });
+  const searchTasks = () => vscode.tasks.taskExecutions.filter((x) => x.task.definition.type === 'speedrun-search');
+  // A failed test must not leave its search going into the next one.
+  teardown(() => searchTasks().forEach((x) => x.terminate()));
   suiteTeardown(async () => {
     await fake?.close();
     fs.rmSync(box, { recursive: true, force: true });
@@ -134,12 +137,29 @@ suite('Start Search and Resume Search in VS Code', function () {
     assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('speedrun')).includes(KEY));
   });
 
+  test('acp: the speedrun.agent.acpCommand setting reaches the CLI as one --agent-command and the agent writes the node', async () => {
+    // Our fake ACP agent (built by compile-tests), started as the setting says: a program and its argument.
+    const command = `${process.execPath} ${path.join(REPO, 'out/test/support/fakeAcpAgent.js')}`;
+    await vscode.workspace.getConfiguration('speedrun.agent').update('acpCommand', command, vscode.ConfigurationTarget.Global);
+    const proc = nextSearchProcess();
+    await vscode.commands.executeCommand('speedrun.startSearch', { scaffold: 'flat', writer: 'acp', targets: [`sim "box" 1`], maxNodes: 1 });
+    assert.ok(procText(await proc.pid, 'cmdline').includes(`--agent-command=${command}`));
+    const s = await newSearch();
+    assert.equal(await proc.exit, 0);
+    const f = s.read();
+    assert.deepEqual([f.progress.state, f.config.backend, f.config.agentCommand], ['done', 'acp', command]);
+    assert.equal(s.nodes().filter((n) => n.status === 'finished').length, 1, JSON.stringify(s.nodes().map((n) => [n.id, n.status])));
+  });
+
   test('a killed search (still "running" on disk) resumes through the command and ends done', async () => {
     let proc = nextSearchProcess();
     await vscode.commands.executeCommand('speedrun.startSearch', { scaffold: 'flat', writer: 'replay', targets: [`sim "box" 1`], maxNodes: 3 });
     const pid = await proc.pid;
     const s = await newSearch();
     await waitFor('a node running', () => s.nodes().some((n) => n.status === 'running'), 120_000);
+    // While our task runs it, Resume starts nothing (it says where the search runs).
+    assert.equal(await vscode.commands.executeCommand('speedrun.resumeSearch', { searchId: s.searchId }), undefined);
+    assert.equal(searchTasks().length, 1);
     process.kill(pid, 'SIGKILL');
     await proc.exit;
     assert.equal(stateOf(s), 'running', 'a killed CLI leaves running on disk');

@@ -3,7 +3,9 @@
 // for what Resume Search does in each state.
 import * as assert from 'node:assert/strict';
 import { command as searchCommand } from '../../src/cli/search';
+import { backendConfig } from '../../src/cli/backend';
 import { parseCommandArgs, isHelpRequest } from '../../src/cli/common';
+import { splitCommand } from '../../src/core/agent/backends/acp';
 import { SearchArgsError, hintLevelArg, resumePlan, resumeSearchArgv, startSearchArgv, type SearchChoices } from '../../src/core/search/cliArgs';
 
 const inv = { cli: '/ext/dist/cli.js', taskDir: '/tmp/my task "q"/task-12', targetsFile: '/tmp/x/targets.json', timeLimitMinutes: 45 };
@@ -44,11 +46,14 @@ suite('search: the argv of a search started from the editor', () => {
     assert.equal(v.json, false, '--json stayed the model, not the flag');
   });
 
-  test('an ACP agent command with spaces and quotes is one --agent-command entry', () => {
-    const cmd = `my agent --flag "a b" 'c'`;
+  test('an ACP agent command with spaces and quotes is one --agent-command value, split by the CLI as the setting says', () => {
+    const cmd = `my-agent --flag "a b" 'c' --help`;
     const argv = startSearchArgv(inv, choices({ writer: { kind: 'acp', command: cmd }, hintLevels: [2] }));
-    assert.deepEqual(argv.filter((a) => a.startsWith('--backend') || a.startsWith('--agent-command')), ['--backend=acp', `--agent-command=${cmd}`]);
-    assert.ok(argv.includes('--hint-level=2'));
+    assert.equal(argv.filter((a) => a.includes('my-agent')).length, 1);
+    const v = parse(argv);
+    assert.deepEqual(backendConfig(v), { kind: 'acp', command: cmd });
+    assert.deepEqual(splitCommand(cmd), ['my-agent', '--flag', 'a b', 'c', '--help']);
+    assert.equal(v['hint-level'], '2');
   });
 
   test('replay plays the answer: no hint level is passed; hints none is the word none', () => {
@@ -71,13 +76,12 @@ suite('search: the argv of a search started from the editor', () => {
     assert.throws(() => startSearchArgv(inv, choices({ writer: { kind: 'acp', command: '' } })), /acpCommand/);
   });
 
-  test('resume: the id, the same task and targets file; an ACP command only when given', () => {
+  test('resume: the id, the same task and targets file, nothing else', () => {
     const v = parse(resumeSearchArgv(inv, '20261201-041500-a3f9'));
     assert.equal(v.resume, '20261201-041500-a3f9');
     assert.equal(v['task-dir'], inv.taskDir);
     assert.equal(v['targets-file'], inv.targetsFile);
     assert.equal(v.scaffold, undefined, 'the search keeps its own settings');
-    assert.ok(resumeSearchArgv(inv, '20261201-041500-a3f9', 'agent "x"').includes('--agent-command=agent "x"'));
     assert.throws(() => resumeSearchArgv(inv, '../../etc'), /not a search id/);
   });
 });

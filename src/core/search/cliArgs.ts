@@ -80,15 +80,10 @@ export function startSearchArgv(inv: SearchInvocation, c: SearchChoices): string
   return a;
 }
 
-/**
- * `speedrun search --resume ID`: the search keeps its scaffold, hints, writer and targets (search.json); an ACP
- * agent's command is given again, since it is a setting of this machine.
- */
-export function resumeSearchArgv(inv: SearchInvocation, searchId: string, acpCommand?: string): string[] {
+/** `speedrun search --resume ID`: the search keeps its scaffold, hints, writer (an ACP agent's command too) and targets (search.json). */
+export function resumeSearchArgv(inv: SearchInvocation, searchId: string): string[] {
   if (!isSearchId(searchId)) throw new SearchArgsError(`'${searchId}' is not a search id`);
-  const a = [...common(inv), opt('resume', searchId)];
-  if (acpCommand?.trim()) a.push(opt('agent-command', acpCommand));
-  return a;
+  return [...common(inv), opt('resume', searchId)];
 }
 
 /**

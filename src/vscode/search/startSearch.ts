@@ -23,6 +23,8 @@ interface SearchTaskDefinition extends vscode.TaskDefinition {
   type: typeof SEARCH_TASK_TYPE;
   taskDir: string;
   resume?: string;
+  /** When it was started: VS Code will not run a second task with the same definition while one is active. */
+  started: string;
 }
 
 interface Running {
@@ -56,13 +58,27 @@ class SearchTasks implements vscode.Disposable {
     }
   }
 
-  /** Our task running this search: the one resuming it, or a new-search task of its folder started before it was created. */
+  /** Our task running this search: the one resuming it, or the new-search task that made it. */
   find(taskDir: string, f: SearchFile): vscode.TaskExecution | undefined {
-    const created = Date.parse(f.config.createdAt);
     for (const [x, r] of this.running) {
       if (r.taskDir !== taskDir) continue;
+      // A new search's task learns its id when first asked: the earliest search of its folder made since it
+      // started that no other task claims (tasks are asked in the order they started).
+      if (!r.searchId) r.searchId = this.firstUnclaimed(taskDir, r.startedAt);
       if (r.searchId === f.config.searchId) return x;
-      if (!r.searchId && r.startedAt <= created + 1000) return x;
+    }
+    return undefined;
+  }
+
+  private firstUnclaimed(taskDir: string, since: number): string | undefined {
+    const claimed = new Set([...this.running.values()].map((r) => r.searchId));
+    for (const id of SearchStore.list(taskDir)) {
+      if (claimed.has(id)) continue;
+      try {
+        if (Date.parse(new SearchStore(taskDir, id).read().config.createdAt) >= since - 1000) return id;
+      } catch {
+        /* not written yet */
+      }
     }
     return undefined;
   }
@@ -79,7 +95,7 @@ const idOf = (x: ResumeSearchArg | undefined) => (x && typeof x === 'object' && 
 function sameTask(a: vscode.Task, b: vscode.Task): boolean {
   const x = a.definition as Partial<SearchTaskDefinition>;
   const y = b.definition as Partial<SearchTaskDefinition>;
-  return x.type === SEARCH_TASK_TYPE && y.type === SEARCH_TASK_TYPE && a.name === b.name && x.taskDir === y.taskDir && x.resume === y.resume;
+  return x.type === SEARCH_TASK_TYPE && y.type === SEARCH_TASK_TYPE && x.taskDir === y.taskDir && x.started === y.started;
 }
 
 const HINT_CHOICES: { label: string; levels: number[] }[] = [
@@ -147,8 +163,9 @@ export function registerStartSearch(context: vscode.ExtensionContext, workspace:
   }
 
   async function launch(argv: string[], def: SearchTaskDefinition, name: string, key: string | undefined, cleanup: () => void): Promise<vscode.TaskExecution> {
-    // The extension host's own Node (Electron run as Node in desktop VS Code, plain Node in code-server).
-    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1' };
+    // The extension host's own Node: Electron run as Node in desktop VS Code, plain Node in code-server (where the
+    // variable is left out, so the CLI's children, e.g. the runs of a local target, do not inherit it).
+    const env: Record<string, string> = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
     if (key) env.SPEEDRUN_AGENT_API_KEY = key;
     const exec = new vscode.ProcessExecution(process.execPath, argv, { cwd: def.taskDir, env });
     const task = new vscode.Task(def, vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace, name, 'speedrun', exec);
@@ -251,7 +268,7 @@ export function registerStartSearch(context: vscode.ExtensionContext, workspace:
       throw e;
     }
     const name = `search: ${choices.scaffold} on ${choices.targets.join(', ')}`;
-    return launch(argv, { type: SEARCH_TASK_TYPE, taskDir: ctx.taskDir }, name, key, cleanup);
+    return launch(argv, { type: SEARCH_TASK_TYPE, taskDir: ctx.taskDir, started: new Date().toISOString() }, name, key, cleanup);
   }
 
   /** The search a view item, an id (from code) or, from the palette, a pick names. */
@@ -323,8 +340,8 @@ export function registerStartSearch(context: vscode.ExtensionContext, workspace:
       key = k.key;
     }
     const { inv, cleanup } = invocation(s.taskDir);
-    const argv = resumeSearchArgv(inv, s.searchId, f.config.backend === 'acp' ? agentConfig().acpCommand : undefined);
-    return launch(argv, { type: SEARCH_TASK_TYPE, taskDir: s.taskDir, resume: s.searchId }, `search: resume ${s.searchId}`, key, cleanup);
+    const argv = resumeSearchArgv(inv, s.searchId);
+    return launch(argv, { type: SEARCH_TASK_TYPE, taskDir: s.taskDir, resume: s.searchId, started: new Date().toISOString() }, `search: resume ${s.searchId}`, key, cleanup);
   }
 
   context.subscriptions.push(registerCommand('speedrun.startSearch', start), registerCommand('speedrun.resumeSearch', resume));
