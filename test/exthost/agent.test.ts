@@ -15,6 +15,7 @@ import type { AgentApi } from '../../src/vscode/agent/agentController';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';
+import { waitFor } from '../support/waitFor';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const REPO = path.resolve(__dirname, '../../..');
@@ -25,16 +26,6 @@ const hint = (level: string) => fs.readFileSync(path.join(FIXTURE, 'data/nanogpt
 const block = (search: string, replace: string) => `train_gpt2.py\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
 const setSteps = (from: number, to: number) =>
   `Train for ${to} steps.\n${block(`    num_iterations : int = ${from} # optimizer steps`, `    num_iterations : int = ${to} # optimizer steps`)}`;
-
-async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function nextEnd(agent: AgentApi): Promise<Extract<AgentEvent, { type: 'end' }>> {
   return new Promise((resolve) => {

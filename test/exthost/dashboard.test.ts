@@ -12,21 +12,12 @@ import type { RunMeta } from '../../src/core/runs/types';
 import type { DashboardController } from '../../src/vscode/dashboard/dashboardPanel';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { makeShards } from '../support/runFixture';
+import { waitFor } from '../support/waitFor';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const REPO = path.resolve(__dirname, '../../..');
 const SIM = path.join(REPO, 'test/sim');
 const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-
-async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The editor group showing a tab, by a test on its input. */
 function groupOf(test: (input: unknown) => boolean): vscode.ViewColumn | undefined {
