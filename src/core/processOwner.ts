@@ -2,13 +2,10 @@
 // provably gone. Only a process of this machine can be judged: an owner elsewhere is never taken for dead.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+// ProcessOwner itself lives with RunMeta in runs/types.ts, which the webview's type-check reads without Node.
+import type { ProcessOwner } from './runs/types';
 
-export interface ProcessOwner {
-  machine?: string;
-  pid?: number;
-  /** When that process started (ms since the epoch, from /proc), to tell a reused pid from the owner. */
-  startMs?: number;
-}
+export type { ProcessOwner };
 
 /** A machine name as stored: one word. */
 export const machineWord = (m: string) => m.replace(/[^\w.-]/g, '_') || '-';

@@ -1,5 +1,4 @@
 // A Run: one execution of a task's train_gpt2.py on a Target. Stored in <task>/.speedrun/runs/<runId>/.
-import type { ProcessOwner } from '../processOwner';
 import type { FinalResult, LogEvent, ScriptError } from '../logs/types';
 
 export type RunState =
@@ -10,6 +9,14 @@ export type RunState =
 export const TERMINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'timed-out'];
 
 /** meta.json */
+/** A process of a machine (see core/processOwner.ts). */
+export interface ProcessOwner {
+  machine?: string;
+  pid?: number;
+  /** When that process started (ms since the epoch, from /proc), to tell a reused pid from the owner. */
+  startMs?: number;
+}
+
 export interface RunMeta {
   runId: string;
   taskId: number;
