@@ -15,6 +15,7 @@ import { ManagerRunner } from '../core/search/runner';
 import { Search, createSearch, type SearchOutcome } from '../core/search/search';
 import { SweepError, hintLevelsOf, parseHintLevels } from '../core/search/sweep';
 import { SearchStore, SearchStoreError, newSearchId, type SearchConfig } from '../core/search/tree';
+import { ownerAliveHere } from '../core/processOwner';
 import { readBaseline } from '../core/rules/preRun';
 import { AgentWriter } from '../core/search/writer';
 import { apiKeyFromEnv, backendConfig, backendOptions, checkBackendReady } from './backend';
@@ -150,7 +151,12 @@ export async function runSearchCli(o: {
       throw new CliError((e as SearchStoreError).message, EXIT.usage);
     }
     if (!store.exists()) throw new CliError(`no search ${o.resumeId} in ${taskDir} (have: ${SearchStore.list(taskDir).join(', ') || 'none'})`);
-    config = store.read().config;
+    const { config: stored, progress } = store.read();
+    // Two processes on one search would write the same nodes twice.
+    if (progress.owner && (progress.state === 'running' || progress.state === 'paused') && ownerAliveHere(progress.owner)) {
+      throw new CliError(`search ${o.resumeId} is being run by process ${progress.owner.pid} on this machine; stop it first (Ctrl-C there, or Stop in the Search view)`);
+    }
+    config = stored;
     names = check(v.target ? targetNames(v) : config.targets);
     // The search's own writer unless the flags name another.
     backend = checkBackend({

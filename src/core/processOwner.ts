@@ -39,3 +39,8 @@ export function ownerGone(o: ProcessOwner, here = os.hostname()): boolean {
   const start = processStartMs(o.pid);
   return o.startMs !== undefined && start !== undefined && Math.abs(start - o.startMs) > 2000;
 }
+
+/** True when the owner is a live process of this machine (the same pid, started at the same time). */
+export function ownerAliveHere(o: ProcessOwner, here = os.hostname()): boolean {
+  return !!o.pid && o.machine === machineWord(here) && !ownerGone(o, here);
+}

@@ -274,6 +274,10 @@ suite('integration: speedrun search CLI, kill and --resume', function () {
       finishedAtKill = ns.filter((n) => n.status === 'finished');
       return live.length >= 1 && finishedAtKill.length >= 1 ? live : undefined;
     });
+    // While it runs, a second process may not take the same search.
+    const twice = cli(['search', ...args, '--resume', id]);
+    assert.equal(await twice.code, 3);
+    assert.match(twice.stderr(), new RegExp(`^speedrun search: search ${id} is being run by process ${first.pid} on this machine; stop it first`));
     first.kill('SIGKILL');
     assert.equal(await first.code, -1);
     const requestsAtKill = fake.requests.length;

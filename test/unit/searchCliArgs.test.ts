@@ -96,5 +96,8 @@ suite('search: what Resume Search does', () => {
       ['interrupted', 'start', 'show-task'],
       ['done', 'done', 'done'],
     ]);
+    // A search that says running, not ours: its owner process decides.
+    assert.deepEqual((['alive', 'gone', 'unknown'] as const).map((o) => resumePlan('running', false, o)), ['running-elsewhere', 'start', 'confirm-start']);
+    assert.equal(resumePlan('running', true, 'gone'), 'show-task');
   });
 });

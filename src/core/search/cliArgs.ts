@@ -87,19 +87,21 @@ export function resumeSearchArgv(inv: SearchInvocation, searchId: string): strin
 }
 
 /**
- * What "Resume Search" does with a search in `state`. `ours`: a task this window started runs it. The CLI writes
- * no heartbeat, and a killed `speedrun search` leaves `running` (or `paused`) on disk, so:
+ * What "Resume Search" does with a search in `state`. `ours`: a task this window started runs it. `owner`: whether
+ * the process search.json names as following it is alive on this machine, gone, or cannot be judged (another
+ * machine, or a search written before owners were kept). So:
  * - ours and paused: un-pause it through control.json; ours otherwise: it is going, show its terminal;
  * - paused, not ours: un-pause through control.json; if no process applies it, none follows the search: start one;
  * - stopped or interrupted: no process; start `--resume`;
- * - running, not ours: killed, or going in a terminal; ask before starting a second process on it.
+ * - running, not ours: its process alive here (a terminal) -> say so and start nothing; gone (killed) -> start;
+ *   unknown -> ask before starting a second process on it.
  */
-export type ResumePlan = 'unpause' | 'show-task' | 'unpause-or-start' | 'start' | 'confirm-start' | 'done';
+export type ResumePlan = 'unpause' | 'show-task' | 'unpause-or-start' | 'start' | 'confirm-start' | 'running-elsewhere' | 'done';
 
-export function resumePlan(state: SearchState, ours: boolean): ResumePlan {
+export function resumePlan(state: SearchState, ours: boolean, owner: 'alive' | 'gone' | 'unknown' = 'unknown'): ResumePlan {
   if (state === 'done') return 'done';
   if (ours) return state === 'paused' ? 'unpause' : 'show-task';
   if (state === 'paused') return 'unpause-or-start';
-  if (state === 'running') return 'confirm-start';
+  if (state === 'running') return owner === 'alive' ? 'running-elsewhere' : owner === 'gone' ? 'start' : 'confirm-start';
   return 'start';
 }

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listHints } from '../../core/benchmark/catalog';
+import { ownerAliveHere, ownerGone } from '../../core/processOwner';
 import { resumePlan, resumeSearchArgv, SearchArgsError, startSearchArgv, type SearchChoices, type SearchInvocation, type SearchWriter } from '../../core/search/cliArgs';
 import { DEFAULT_MAX_NODES, SCAFFOLD_NAMES, resolveScaffold, type ScaffoldName } from '../../core/search/presets';
 import { SearchStore, isSearchId, type SearchFile } from '../../core/search/tree';
@@ -306,12 +307,16 @@ export function registerStartSearch(context: vscode.ExtensionContext, workspace:
     const f = s.read();
     const ours = tasks.find(s.taskDir, f);
     const say = (m: string) => void vscode.window.showInformationMessage(`Speedrun: search ${s.searchId} ${m}`);
-    switch (resumePlan(f.progress.state, !!ours)) {
+    const o = f.progress.owner;
+    const owner = !o ? 'unknown' : ownerAliveHere(o) ? 'alive' : ownerGone(o) ? 'gone' : 'unknown';
+    switch (resumePlan(f.progress.state, !!ours, owner)) {
       case 'done':
         return void say('is done.');
       case 'show-task':
         vscode.window.terminals.find((t) => t.name.includes(ours!.task.name))?.show();
         return void say(`is running in the task "${ours!.task.name}".`);
+      case 'running-elsewhere':
+        return void say(`is running in process ${o!.pid} on this machine (a terminal's speedrun search); pause or stop it from here.`);
       case 'unpause':
         s.writeControl('resume');
         return void say('resumes.');
