@@ -17,11 +17,10 @@ log 'building and packaging the extension'
 npm run --silent package >/dev/null
 mkdir -p "$DEMO"
 
-# The task workspace, opened by the CLI as a user would (it leaves an existing one as it is).
+# The task workspace, opened by the CLI as a user would; refreshed when the fixture's script changed (a script
+# you edited is kept as train_gpt2.py.bak).
 TASK=$DEMO/task-12
-if [[ ! -f $TASK/.speedrun/task.json ]]; then
-  node dist/cli.js open-task 12 --benchmark "$BENCH" --dest "$TASK" >/dev/null
-fi
+bash scripts/demo-task.sh "$TASK" "$BENCH"
 
 # The simulated box: fake data shards (enough for any record) and a work dir for runs.
 BOX=$DEMO/box

@@ -6,6 +6,7 @@ import { DashboardController } from './vscode/dashboard/dashboardPanel';
 import { registerCompare } from './vscode/compare/compareCommands';
 import { registerAgent } from './vscode/agent/agentController';
 import { registerSearch } from './vscode/search/searchView';
+import { registerStartSearch } from './vscode/search/startSearch';
 import { registerAgents } from './vscode/agents';
 import { registerStats } from './vscode/stats/statsCommands';
 
@@ -20,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext) {
   const agent = registerAgent(context, log, workspace, runs, dashboard);
   const agents = registerAgents(context, log, workspace, runs);
   const search = registerSearch(context, workspace, log);
+  registerStartSearch(context, workspace);
   registerStats(context, log, workspace, runs, dashboard);
   log.info(`Speedrun Workbench activated (VS Code ${vscode.version})`);
   // Returned for extension-host tests, which reach the services through the extension's exports.

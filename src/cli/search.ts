@@ -15,6 +15,7 @@ import { ManagerRunner } from '../core/search/runner';
 import { Search, createSearch, type SearchOutcome } from '../core/search/search';
 import { SweepError, hintLevelsOf, parseHintLevels } from '../core/search/sweep';
 import { SearchStore, SearchStoreError, newSearchId, type SearchConfig } from '../core/search/tree';
+import { ownerAliveHere } from '../core/processOwner';
 import { readBaseline } from '../core/rules/preRun';
 import { AgentWriter } from '../core/search/writer';
 import { apiKeyFromEnv, backendConfig, backendOptions, checkBackendReady } from './backend';
@@ -150,7 +151,12 @@ export async function runSearchCli(o: {
       throw new CliError((e as SearchStoreError).message, EXIT.usage);
     }
     if (!store.exists()) throw new CliError(`no search ${o.resumeId} in ${taskDir} (have: ${SearchStore.list(taskDir).join(', ') || 'none'})`);
-    config = store.read().config;
+    const { config: stored, progress } = store.read();
+    // Two processes on one search would write the same nodes twice.
+    if (progress.owner && (progress.state === 'running' || progress.state === 'paused') && ownerAliveHere(progress.owner)) {
+      throw new CliError(`search ${o.resumeId} is being run by process ${progress.owner.pid} on this machine; stop it first (Ctrl-C there, or Stop in the Search view)`);
+    }
+    config = stored;
     names = check(v.target ? targetNames(v) : config.targets);
     // The search's own writer unless the flags name another.
     backend = checkBackend({
@@ -199,7 +205,8 @@ export async function runSearchCli(o: {
     if (e.type !== 'node' || shown.get(e.node.id) === e.node.status) return;
     const n = e.node;
     shown.set(n.id, n.status);
-    if (n.status === 'running') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) running as run ${n.runId} on ${n.target}`);
+    if (n.status === 'writing') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) being written; its edits land in ${path.join(store.nodeDir(n.id), 'train_gpt2.py')}`);
+    else if (n.status === 'running') say(`v_${n.id} (from v_${n.parent}${n.debug ? ', debug' : ''}) running as run ${n.runId} on ${n.target}`);
     else if (n.status === 'finished') say(`v_${n.id} finished: val loss ${n.valLoss?.toFixed(4)}, train time ${((n.trainTimeMs ?? 0) / 1000).toFixed(1)} s${n.isValid ? '' : ' (not valid)'}`);
     else if (n.status === 'failed' || n.status === 'stopped') say(`v_${n.id} ${n.status}${n.hypothesis ? `: ${n.hypothesis.slice(0, 100)}` : ''}`);
   });
@@ -240,7 +247,7 @@ export const command = defineCommand({
   ],
   examples: [
     'speedrun search --scaffold aide --backend openai --model o3-mini --hint-level 1 --target box1,box2',
-    'speedrun search --scaffold flat --max-nodes 6 --backend acp --agent-command "gemini --acp" --target cluster',
+    'speedrun search --scaffold flat --max-nodes 6 --backend acp --agent-command "gemini --acp"',
     'speedrun search --resume 20261201-041500-a3f9',
   ],
   run: async ({ values }) => {

@@ -21,7 +21,11 @@ export async function userErrors<T>(f: () => T | Promise<T>): Promise<T> {
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 const pText = (p: number) => (Number.isNaN(p) ? 'undefined' : p < 1e-4 ? p.toExponential(2) : p.toFixed(4));
 
+/** Why identical values give no verdict, in the user's words. */
+const NO_SPREAD = 'the runs did not vary (likely the same seed, or a deterministic box), so a t-test can tell nothing: no p-value, no verdict';
+
 export function describeBelow(r: OneSampleTest): string {
+  if (r.noSpread) return `n ${r.n}, every val loss is ${fmt(r.mean, 5)}\nNO VERDICT: ${NO_SPREAD}\n`;
   return [
     `n ${r.n}, mean val loss ${fmt(r.mean, 5)}, sd ${fmt(r.std, 5)} (sample), t ${fmt(r.t, 3)}, df ${r.df}`,
     `p = ${pText(r.p)} (one-sided: mean below ${r.threshold}): ${r.pass ? 'PASS' : 'FAIL'} (passes when p < ${PASS_P})`,
@@ -32,13 +36,14 @@ export function describeBelow(r: OneSampleTest): string {
 export function describeFaster(r: WelchTest, unit: string, scale = 1): string {
   const u = unit ? ` ${unit}` : '';
   const s = (x: { n: number; mean: number; std: number }) => `${fmt(x.mean / scale, 1)} ± ${fmt(x.std / scale, 1)}${u} (n ${x.n})`;
+  if (r.noSpread) return `train time: attempt ${s(r.attempt)}, baseline ${s(r.baseline)}\nNO VERDICT on the timing: ${NO_SPREAD}\n`;
   return [
     `train time: attempt ${s(r.attempt)}, baseline ${s(r.baseline)}; difference ${fmt(r.diff / scale, 1)}${u}`,
     `Welch t ${fmt(r.t, 3)}, df ${fmt(r.df, 2)}, p = ${pText(r.p)} (one-sided: the attempt is faster): ${r.pass ? 'FASTER' : 'NOT SHOWN FASTER'} (p < ${PASS_P})`,
   ].join('\n') + '\n';
 }
 
-const oneSampleJson = (r: OneSampleTest) => ({ n: r.n, mean: r.mean, std: r.std, t: r.t, df: r.df, p: r.p, threshold: r.threshold, pass: r.pass });
+const oneSampleJson = (r: OneSampleTest) => ({ n: r.n, mean: r.mean, std: r.std, t: r.t, df: r.df, p: r.p, threshold: r.threshold, pass: r.pass, noSpread: r.noSpread });
 
 export const command = defineCommand({
   name: 'significance',
@@ -59,9 +64,10 @@ export const command = defineCommand({
   },
   notes: [
     'The val-loss test is one-sided and one-sample with the sample standard deviation: t = (mean - threshold) / (sd / sqrt(n)), ' +
-      'df = n - 1, p = P(T <= t). --json prints { n, mean, std, t, df, p, threshold, pass } (an infinite t, when all values are equal, prints as null), ' +
+      'df = n - 1, p = P(T <= t). --json prints { n, mean, std, t, df, p, threshold, pass, noSpread }, ' +
       'plus "faster" for a repeat group with a baseline; with --baseline it prints the timing test { attempt, baseline, diff, t, df, p, pass }.',
-    'Exit codes: 0 the test passes (p < 0.01), 1 it does not, 2 usage, 3 bad input (a file that is neither numbers nor a finished run log, fewer than 2 values).',
+    'Values that are all the same (the same seed, or a deterministic box) give no verdict: noSpread is true, t and p are null, and the exit code is 1.',
+    'Exit codes: 0 the test passes (p < 0.01), 1 it does not or cannot tell, 2 usage, 3 bad input (a file that is neither numbers nor a finished run log, fewer than 2 values).',
   ],
   examples: [
     'speedrun significance seed*.log',

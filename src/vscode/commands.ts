@@ -4,6 +4,7 @@
 import type { Uri } from 'vscode';
 import type { AgentHintLevel, BackendConfig, Budget } from '../core/agent/types';
 import { isRunId } from '../core/compare';
+import type { ScaffoldName } from '../core/search/presets';
 
 /** Names a run: its id, its meta (a Runs view item), or anything carrying one of those. */
 export type RunRef = string | { runId: string } | { meta: RunRef };
@@ -41,6 +42,29 @@ export interface CalibrateArgs {
   /** Skip the cost confirmation. */
   confirmed?: boolean;
 }
+
+/**
+ * `speedrun.startSearch` from code and tests: the choices that skip the pickers. Once any of scaffold, writer or
+ * targets is given, hints default to none and max nodes to 20 instead of being asked.
+ */
+export interface StartSearchArgs {
+  scaffold?: ScaffoldName;
+  writer?: 'openai' | 'acp' | 'replay';
+  /** With writer openai; default the speedrun.agent.model / baseUrl settings. */
+  model?: string;
+  baseUrl?: string;
+  hintLevels?: number[];
+  /** Several are pooled (`--target a,b`). */
+  targets?: string[];
+  maxNodes?: number;
+  seed?: number;
+}
+
+/**
+ * `speedrun.resumeSearch`: a Search view item, or a search id from code (`confirmed`: resume a search that says
+ * running though no task of this window runs it, without asking).
+ */
+export type ResumeSearchArg = string | { searchId: string; confirmed?: boolean } | object;
 
 /** Command id → the arguments it takes. Every argument is optional: menus and the palette pass none. */
 export interface CommandArgs {
@@ -84,7 +108,8 @@ export interface CommandArgs {
   'speedrun.watchSearchEdits': [item?: unknown];
   'speedrun.showNodeTranscript': [item?: unknown];
   'speedrun.pauseSearch': [item?: unknown];
-  'speedrun.resumeSearch': [item?: unknown];
+  'speedrun.startSearch': [args?: StartSearchArgs];
+  'speedrun.resumeSearch': [search?: ResumeSearchArg];
   'speedrun.stopSearch': [item?: unknown];
   'speedrun.openSweepReport': [file?: string | Uri];
   'speedrun.runRepeated': [args?: RunRepeatedArgs];
@@ -132,6 +157,7 @@ const IDS: Record<CommandId, true> = {
   'speedrun.watchSearchEdits': true,
   'speedrun.showNodeTranscript': true,
   'speedrun.pauseSearch': true,
+  'speedrun.startSearch': true,
   'speedrun.resumeSearch': true,
   'speedrun.stopSearch': true,
   'speedrun.openSweepReport': true,

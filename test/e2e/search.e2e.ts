@@ -1,7 +1,8 @@
 // The Search view as a user watches it in code-server: a `speedrun search` started from a terminal (here: a
 // child process, our fake OpenAI server, two simulated boxes) grows the tree live, round by round; clicking a
 // node opens its diff against its parent; clicking a node being written opens its live view (Watch Edits), where
-// each rewrite of its script lands in frames. Screenshots: test-results/search-*.png.
+// each rewrite of its script lands in frames. Then a search started from the view's Start Search… button through
+// its quick picks, pooling both boxes. Screenshots: test-results/search-*.png.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -228,5 +229,45 @@ suite('search view (code-server)', function () {
       p.kill();
       await slow.close();
     }
+  });
+
+  test('Start Search… from the view: scaffold, writer, pooled targets and max nodes picked; the search runs as a task', async () => {
+    await cs?.stop();
+    const { taskDir, root } = searchTask(12);
+    simPool(root, 2, { SIM_SPEEDUP: '2000' });
+    const targets = JSON.parse(fs.readFileSync(path.join(root, 'targets.json'), 'utf8'));
+    cs = await startCodeServer({ workspace: taskDir, settings: { 'speedrun.targets': targets } });
+    const { page } = cs;
+    await page.locator('.activitybar .action-item a[aria-label^="Speedrun"]').click();
+    const search = pane(page, 'Search');
+    const header = search.locator('.pane-header');
+    await header.waitFor();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await header.hover();
+    await search.locator('.actions .action-label[aria-label="Start Search…"]').click();
+    const row = (text: string | RegExp) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    const title = page.locator('.quick-input-title');
+    await title.filter({ hasText: 'Start Search (1/5): scaffold' }).waitFor();
+    assert.match(await row(/^multi-aide/).innerText(), /initial 3 · branching 3 · 20 rounds · debug prob 0\.5 · max bug depth 5/);
+    await row(/^flat/).click();
+    await title.filter({ hasText: 'who writes the nodes?' }).waitFor();
+    assert.match(await row(/Replay record 13/).innerText(), /not a model/);
+    await cs.screenshot('search-start-writer');
+    await row(/Replay record 13/).click();
+    // Replay needs no hints: the targets come next, both checked to pool them.
+    await title.filter({ hasText: 'targets' }).waitFor();
+    await row(/^sim1/).locator('.quick-input-list-checkbox, input[type=checkbox]').first().click();
+    await row(/^sim2/).locator('.quick-input-list-checkbox, input[type=checkbox]').first().click();
+    await page.keyboard.press('Enter');
+    await title.filter({ hasText: 'max nodes' }).waitFor();
+    const input = page.locator('.quick-input-widget input.input[type=text]');
+    await input.fill('2');
+    await page.keyboard.press('Enter');
+    // The task's terminal (named after it) shows the CLI's progress; the view finds the search on disk.
+    await page.getByText('search: flat on sim1, sim2').first().waitFor({ timeout: 60_000 });
+    const rows = search.locator('.monaco-list-row');
+    await rows.filter({ hasText: /flat search/ }).first().waitFor({ timeout: 60_000 });
+    await rows.filter({ hasText: /done · round 1 · 2\/2 nodes/ }).first().waitFor({ timeout: 120_000 });
+    await cs.screenshot('search-started-from-view');
   });
 });

@@ -15,7 +15,7 @@ import type { AgentApi } from '../../src/vscode/agent/agentController';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../support/waitFor';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const REPO = path.resolve(__dirname, '../../..');

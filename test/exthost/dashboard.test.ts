@@ -12,7 +12,7 @@ import type { RunMeta } from '../../src/core/runs/types';
 import type { DashboardController } from '../../src/vscode/dashboard/dashboardPanel';
 import type { Runs, Workspace } from '../../src/vscode/services';
 import { makeShards } from '../support/runFixture';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../support/waitFor';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const REPO = path.resolve(__dirname, '../../..');

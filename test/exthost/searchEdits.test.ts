@@ -11,7 +11,7 @@ import { newSearchId, SearchStore, type NodeMeta, type NodeStatus } from '../../
 import type { Workspace } from '../../src/vscode/services';
 import type { SearchTree } from '../../src/vscode/search/searchView';
 import type { EditWatch } from '../../src/vscode/search/watchEdits';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../support/waitFor';
 
 const EXT = 'speedrun-workbench.speedrun-workbench';
 const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;

@@ -274,6 +274,10 @@ suite('integration: speedrun search CLI, kill and --resume', function () {
       finishedAtKill = ns.filter((n) => n.status === 'finished');
       return live.length >= 1 && finishedAtKill.length >= 1 ? live : undefined;
     });
+    // While it runs, a second process may not take the same search.
+    const twice = cli(['search', ...args, '--resume', id]);
+    assert.equal(await twice.code, 3);
+    assert.match(twice.stderr(), new RegExp(`^speedrun search: search ${id} is being run by process ${first.pid} on this machine; stop it first`));
     first.kill('SIGKILL');
     assert.equal(await first.code, -1);
     const requestsAtKill = fake.requests.length;
@@ -371,7 +375,8 @@ suite('integration: speedrun search with an ACP agent writing the nodes', functi
         '--backend', 'acp', '--agent-command', `${process.execPath} ${ACP_AGENT}`, '--json',
       ],
       // The agent also asks for a terminal running the script, and lingers after its edit so writes overlap.
-      { FAKE_ACP_LOG: log, FAKE_ACP_RUN: '1', FAKE_ACP_DELAY_MS: '400', FAKE_ACP_OUTSIDE: path.join(root, 'targets.json') },
+      // Our key variable is set, as for a user of --backend openai: the agents must not get it.
+      { FAKE_ACP_LOG: log, FAKE_ACP_RUN: '1', FAKE_ACP_DELAY_MS: '400', FAKE_ACP_OUTSIDE: path.join(root, 'targets.json'), SPEEDRUN_AGENT_API_KEY: 'sk-workbench-secret' },
     );
     assert.equal(await p.code, 0, p.stderr());
     const out = JSON.parse(p.stdout());
@@ -388,6 +393,7 @@ suite('integration: speedrun search with an ACP agent writing the nodes', functi
     const sessions = of('session');
     assert.equal(sessions.length, 3);
     assert.equal(new Set(sessions.map((x) => x.pid)).size, 3);
+    assert.ok(sessions.every((x) => x.hasWorkbenchKey === false), 'no agent process inherits SPEEDRUN_AGENT_API_KEY');
     assert.deepEqual(sessions.map((x) => fs.realpathSync(x.cwd as string)).sort(), kids.map((n: { id: number }) => fs.realpathSync(store.nodeDir(n.id))).sort());
     // The edit was on disk in the node's script before the agent ended its turn (a face watching the file sees it).
     assert.equal(of('on-disk').filter((x) => x.edited === true).length, 3);

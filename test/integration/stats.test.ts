@@ -83,7 +83,7 @@ async function repeatsWithBaseline(targetArgs: string[], env: Record<string, str
   assert.equal(byGroup.p, j.significance.p);
   assert.equal(byGroup.faster.p, j.faster.p);
   const byIds = JSON.parse((await cli(['significance', '--runs', ...j.group.attempt, '--task-dir', task, '--json']).done).stdout);
-  assert.deepEqual(Object.keys(byIds), ['n', 'mean', 'std', 't', 'df', 'p', 'threshold', 'pass']);
+  assert.deepEqual(Object.keys(byIds), ['n', 'mean', 'std', 't', 'df', 'p', 'threshold', 'pass', 'noSpread']);
   assert.equal(byIds.p, j.significance.p);
   const timing = await cli(['significance', '--runs', ...j.group.attempt, '--baseline', j.group.baseline.join(','), '--task-dir', task]).done;
   assert.equal(timing.code, 0, timing.stderr);

@@ -111,6 +111,9 @@ const QUIET_SETTINGS: Record<string, unknown> = {
   'git.enabled': false,
   'editor.minimap.enabled': false,
   'window.commandCenter': false,
+  // VS Code in a browser saves after 1 s by default (desktop: off); tests that hold unsaved edits (a tool reading
+  // the open document, a turn's reject keeping the user's typing) must not race that save on a loaded machine.
+  'files.autoSave': 'off',
 };
 
 const live = new Set<ChildProcess>();

@@ -25,7 +25,7 @@ const app = acp
   })
   .onRequest(acp.methods.agent.session.new, async ({ params }) => {
     cwd = params.cwd;
-    log('session', { cwd, pid: process.pid, at: Date.now() });
+    log('session', { cwd, pid: process.pid, at: Date.now(), hasWorkbenchKey: process.env.SPEEDRUN_AGENT_API_KEY !== undefined });
     return { sessionId: 'fake-session-1' };
   })
   .onNotification(acp.methods.agent.session.cancel, () => log('cancel'))

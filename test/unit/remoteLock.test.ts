@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalExecutor } from '../../src/core/remote/executor';
-import { DetachedLauncher, formatLockOwner, ownerGone, parseLockOwner, processStartMs } from '../../src/core/remote/launchers/detached';
+import { DetachedLauncher, formatLockOwner, parseLockOwner } from '../../src/core/remote/launchers/detached';
+import { ownerGone, processStartMs } from '../../src/core/processOwner';
 import { parseTargets } from '../../src/core/remote/targets';
 import type { RunMeta } from '../../src/core/runs/types';
 
@@ -45,11 +46,11 @@ suite('runs: the box lock', () => {
     const here = os.hostname();
     const me = processStartMs(process.pid);
     assert.ok(me && Math.abs(me - (Date.now() - process.uptime() * 1000)) < 5000, 'start time from /proc');
-    assert.equal(ownerGone({ runId: 'r', machine: here, pid: deadPid() }), true);
-    assert.equal(ownerGone({ runId: 'r', machine: here, pid: process.pid, startMs: me }), false);
-    assert.equal(ownerGone({ runId: 'r', machine: here, pid: process.pid, startMs: me! - 60_000 }), true, 'same pid, other process');
-    assert.equal(ownerGone({ runId: 'r', machine: 'elsewhere', pid: deadPid() }), false, 'never judged from another machine');
-    assert.equal(ownerGone({ runId: 'r' }), false);
+    assert.equal(ownerGone({ machine: here, pid: deadPid() }), true);
+    assert.equal(ownerGone({ machine: here, pid: process.pid, startMs: me }), false);
+    assert.equal(ownerGone({ machine: here, pid: process.pid, startMs: me! - 60_000 }), true, 'same pid, other process');
+    assert.equal(ownerGone({ machine: 'elsewhere', pid: deadPid() }), false, 'never judged from another machine');
+    assert.equal(ownerGone({}), false);
   });
 
   test('place frees a lock whose run never launched and whose process is gone, and takes it', async () => {

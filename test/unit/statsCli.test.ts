@@ -46,7 +46,7 @@ suite('stats: speedrun significance and its inputs', function () {
     assert.equal(r.status, 0, r.stderr);
     const text = r.stdout;
     const j = JSON.parse(text);
-    assert.deepEqual(Object.keys(j), ['n', 'mean', 'std', 't', 'df', 'p', 'threshold', 'pass']);
+    assert.deepEqual(Object.keys(j), ['n', 'mean', 'std', 't', 'df', 'p', 'threshold', 'pass', 'noSpread']);
     assert.equal(j.n, 5);
     assert.ok(Math.abs(j.p - 0.00170381369341578) < 1e-9, String(j.p)); // mpmath figure, see statsTtest.test.ts
     assert.equal(j.pass, true);
@@ -60,6 +60,22 @@ suite('stats: speedrun significance and its inputs', function () {
     const higher = cli(f, '--threshold', '3.281');
     assert.equal(higher.status, 0, higher.stdout);
     assert.match(higher.stdout, /mean below 3\.281\): PASS/);
+  });
+
+  test('identical values (the same seed, a deterministic box): no p-value, no verdict, exit 1', () => {
+    const f = file('same.txt', Array(5).fill('3.2781').join('\n'));
+    const r = cli(f);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, 'n 5, every val loss is 3.27810\nNO VERDICT: the runs did not vary (likely the same seed, or a deterministic box), so a t-test can tell nothing: no p-value, no verdict\n');
+    const j = JSON.parse(cli(f, '--json').stdout);
+    assert.deepEqual([j.noSpread, j.pass, j.p, j.t, j.std], [true, false, null, null, 0]);
+    // Timing: neither side varied.
+    const a = file('a.txt', '289 289 289');
+    const b = file('b.txt', '317 317');
+    const t = cli(a, '--baseline', b);
+    assert.equal(t.status, 1);
+    assert.match(t.stdout, /^NO VERDICT on the timing: the runs did not vary/m);
+    assert.doesNotMatch(t.stdout, /FASTER|p = /);
   });
 
   test('several files add up: logs and numbers files together', () => {

@@ -70,13 +70,18 @@ suite('stats: t-tests', () => {
     }
   });
 
-  test('identical values: t is infinite and p is 0 (below) or 1 (above), with no NaN from the library', () => {
-    const below = testBelow([3.27, 3.27, 3.27]);
-    assert.deepEqual([below.t, below.p, below.pass, below.std], [-Infinity, 0, true, 0]);
-    const above = testBelow([3.29, 3.29]);
-    assert.deepEqual([above.t, above.p, above.pass], [Infinity, 1, false]);
-    const same = testFaster([5, 5], [5, 5]);
-    assert.ok(Number.isNaN(same.p) && !same.pass);
+  test('identical values: no spread, so no test and no verdict (not p = 0), below or above the line', () => {
+    // Ten copies whose float mean is not exactly the value: the spread must still be exactly 0.
+    for (const xs of [[3.27, 3.27, 3.27], Array(10).fill(3.2781), [3.29, 3.29]]) {
+      const r = testBelow(xs);
+      assert.deepEqual([r.noSpread, r.pass, r.std, r.mean], [true, false, 0, xs[0]], String(xs));
+      assert.ok(Number.isNaN(r.p) && Number.isNaN(r.t));
+    }
+    assert.equal(testBelow([3.27, 3.2701]).noSpread, false);
+    const same = testFaster([5, 5], [6, 6]);
+    assert.ok(same.noSpread && Number.isNaN(same.p) && !same.pass);
+    // One side varying is enough for Welch.
+    assert.equal(testFaster([5, 5], [6, 6.1]).noSpread, false);
   });
 
   test('too few or unusable values are refused with a sentence', () => {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { withoutKeys } from '../secretEnv';
 
 export interface ExecResult {
   code: number | null;
@@ -50,7 +51,8 @@ export class LocalExecutor implements Executor {
     if (this.isClosed) return Promise.reject(new ConnectionLostError('local executor closed'));
     return new Promise((resolve, reject) => {
       // Own process group, so close() also ends what the script started (e.g. a background `tail`).
-      const child = spawn('bash', ['-c', script], { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd: process.env.HOME || '/', detached: true });
+      // The run is a script an agent may have written: it gets no model key of ours (a target's `env` adds what it needs).
+      const child = spawn('bash', ['-c', script], { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], cwd: process.env.HOME || '/', detached: true, env: withoutKeys(process.env) });
       this.children.add(child);
       // A script that exits without reading all of it closes the pipe early: not an error.
       child.stdin?.on('error', () => {});

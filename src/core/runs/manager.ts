@@ -11,6 +11,7 @@ import type { Executor } from '../remote/executor';
 import { createLauncher } from '../remote/launchers';
 import type { Target } from '../remote/targets';
 import { RunEngine } from './engine';
+import { ownerGone, thisProcess } from '../processOwner';
 import { newRunId, RunStore, SCRIPT, sha256 } from './store';
 import { TERMINAL_STATES, type RunEvent, type RunMeta, type RunStage } from './types';
 
@@ -157,7 +158,10 @@ export class RunManager {
       let runId = newRunId();
       while (ids.has(runId)) runId = newRunId();
       ids.add(runId);
-      const meta: RunMeta = { runId, taskId: taskId(taskDir), target: target.name, state: 'queued', createdAt: new Date().toISOString(), scriptSha256: sha256(script), origin: opts.origin };
+      const meta: RunMeta = {
+        runId, taskId: taskId(taskDir), target: target.name, state: 'queued', createdAt: new Date().toISOString(), scriptSha256: sha256(script), origin: opts.origin,
+        submitter: thisProcess(),
+      };
       const store = new RunStore(taskDir);
       store.create(meta, script);
       return { store, meta };
@@ -165,7 +169,7 @@ export class RunManager {
     const x = await this.o.connect(target);
     const fail = (stage: RunStage, message: string) => {
       for (const r of runs) {
-        const m: RunMeta = { ...r.meta, state: 'failed', endedAt: new Date().toISOString(), failure: { stage, message } };
+        const m: RunMeta = { ...r.meta, submitter: undefined, state: 'failed', endedAt: new Date().toISOString(), failure: { stage, message } };
         r.store.writeMeta(m);
         this.emit({ type: 'ended', runId: m.runId, meta: m });
       }
@@ -183,7 +187,7 @@ export class RunManager {
       const launched = await launcher.launchBatch(x, runs.map((r) => r.meta), opts.parallel);
       const startedAt = new Date().toISOString();
       runs.forEach((r, i) => {
-        r.meta = { ...r.meta, ...launched[i].meta, preflight: pf.report, startedAt };
+        r.meta = { ...r.meta, ...launched[i].meta, submitter: undefined, preflight: pf.report, startedAt };
         r.store.writeMeta(r.meta);
       });
     } catch (e) {
@@ -301,6 +305,21 @@ export class RunManager {
     if (!target) {
       this.o.log?.(`run ${runId}: target '${m.target}' is not configured; not re-attaching`);
       return undefined;
+    }
+    if (m.state === 'queued' && !m.startedAt && m.submitter) {
+      // Part of a job array another process is submitting: never queued a second time from here. When that
+      // process is provably gone (killed mid-submission), nothing ran: the run ends so it is not left waiting.
+      if (!ownerGone(m.submitter)) return m;
+      const ended: RunMeta = {
+        ...m,
+        submitter: undefined,
+        state: 'failed',
+        endedAt: new Date().toISOString(),
+        failure: { stage: 'launch', message: 'The process submitting this run in a job array ended before it was submitted; nothing ran. Start it again.' },
+      };
+      store.writeMeta(ended);
+      this.emit({ type: 'ended', runId, meta: ended });
+      return ended;
     }
     const e = this.engine(store, target, m);
     // `queued` with a start time: launched, waiting in the scheduler's queue; follow it.

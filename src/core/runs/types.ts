@@ -9,6 +9,14 @@ export type RunState =
 export const TERMINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'timed-out'];
 
 /** meta.json */
+/** A process of a machine (see core/processOwner.ts). */
+export interface ProcessOwner {
+  machine?: string;
+  pid?: number;
+  /** When that process started (ms since the epoch, from /proc), to tell a reused pid from the owner. */
+  startMs?: number;
+}
+
 export interface RunMeta {
   runId: string;
   taskId: number;
@@ -43,6 +51,8 @@ export interface RunMeta {
   schedulerState?: string;
   /** Preflight findings worth keeping (python/torch versions, warnings). */
   preflight?: PreflightReport;
+  /** The process submitting this run as part of a job array, until it is submitted (see RunManager.attach). */
+  submitter?: ProcessOwner;
 }
 
 export type RunStage = 'connect' | 'lock' | 'preflight' | 'upload' | 'launch' | 'stream' | 'cancel';

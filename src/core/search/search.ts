@@ -7,6 +7,7 @@
 import { TARGET_VAL_LOSS, type TaskFile } from '../benchmark/types';
 import { summarizeOutcome } from '../agent/prompt';
 import type { LogEvent } from '../logs/types';
+import { thisProcess } from '../processOwner';
 import { DoomWatch } from './earlyStop';
 import type { NodeRunner } from './runner';
 import { Rng, bugDepthOf, bugHistory, selectNode } from './select';
@@ -136,7 +137,7 @@ export class Search {
   private async runRounds(): Promise<SearchOutcome> {
     let f = this.store.read();
     const rng = new Rng(f.progress.rng);
-    this.setState('running', { stopReason: undefined });
+    this.setState('running', { stopReason: undefined, owner: thisProcess() });
     try {
       // Resume: finish the round that was going when the search was interrupted.
       const pending = f.progress.pending;
@@ -165,7 +166,7 @@ export class Search {
     const p = this.store.read().progress;
     if (!userStop && !this.stopReason?.startsWith('error')) delete p.pending;
     this.store.writeProgress(p);
-    this.setState(userStop ? 'stopped' : 'done', { stopReason: this.stopReason });
+    this.setState(userStop ? 'stopped' : 'done', { stopReason: this.stopReason, owner: undefined });
     return this.outcome();
   }
 

@@ -9,7 +9,7 @@ import { fsrForRun } from '../benchmark/fsr';
 import { TARGET_VAL_LOSS } from '../benchmark/types';
 import { writeAtomic } from '../files';
 import { isRunId, newRunId } from '../runs/store';
-import type { BenchmarkResults } from '../runs/types';
+import type { BenchmarkResults, ProcessOwner } from '../runs/types';
 import type { Scaffold } from './presets';
 
 export const SEARCH_DIR = path.join('.speedrun', 'search');
@@ -116,6 +116,8 @@ export interface SearchProgress {
   stopReason?: string;
   /** The round being worked on, saved before its children are written so a resumed search finishes it. */
   pending?: PendingRound;
+  /** The process following the search while it runs, so a second one is not started on it (see processOwner.ts). */
+  owner?: ProcessOwner;
   updatedAt: string;
 }
 

@@ -219,6 +219,7 @@ export function repeatLine(s: RepeatSummary): string {
   const parts = [`x${s.group.attempt.length}/${s.group.repeats}`];
   if (v) parts.push(`val ${pm(v, 4)}`);
   if (t) parts.push(`${pm(t, 1, 1000)} s`);
-  if (s.significance) parts.push(`p ${s.significance.p < 1e-4 ? s.significance.p.toExponential(1) : s.significance.p.toFixed(4)} ${s.significance.pass ? 'PASS' : 'FAIL'}`);
+  const sig = s.significance;
+  if (sig) parts.push(sig.noSpread ? 'no spread: no verdict' : `p ${sig.p < 1e-4 ? sig.p.toExponential(1) : sig.p.toFixed(4)} ${sig.pass ? 'PASS' : 'FAIL'}`);
   return parts.join(' · ');
 }

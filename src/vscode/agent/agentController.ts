@@ -24,6 +24,7 @@ import type { StartAgentArgs } from '../commands';
 import { executeCommand, registerCommand, setContext } from '../register';
 import type { Dashboard, Runs, TaskContext, Workspace } from '../services';
 import { showPrompt, TranscriptPanel } from './transcriptPanel';
+import { apiKeySecretName as secretName, isLoopback } from './apiKey';
 import { askAcpPermission } from '../agents/acpPermission';
 
 /** What other code (and the extension-host tests) can see of the agent. */
@@ -462,17 +463,5 @@ class AgentController implements AgentApi, vscode.Disposable {
   dispose(): void {
     void this.client?.stop().catch(() => undefined);
     for (const d of this.disposables) d.dispose();
-  }
-}
-
-function secretName(baseUrl: string): string {
-  return `speedrun.agent.apiKey:${baseUrl.replace(/\/+$/, '')}`;
-}
-
-function isLoopback(url: string): boolean {
-  try {
-    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
-  } catch {
-    return false;
   }
 }

@@ -250,7 +250,6 @@ export function registerSearch(context: vscode.ExtensionContext, workspace: Work
       panel.webview.html = renderCurvesPage(`Val loss of every node, search ${s.searchId}`, series);
     }),
     registerCommand('speedrun.pauseSearch', control('pause')),
-    registerCommand('speedrun.resumeSearch', control('resume')),
     registerCommand('speedrun.stopSearch', control('stop')),
     registerCommand('speedrun.openSweepReport', async (file) => {
       let uri = typeof file === 'string' ? vscode.Uri.file(file) : file;

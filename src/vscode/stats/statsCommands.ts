@@ -21,7 +21,7 @@ function describe(s: RepeatSummary): string {
   const parts = [`${s.attempt.runs.length} run(s)`];
   if (v) parts.push(`val loss ${v.mean.toFixed(4)}${v.n > 1 ? ` ± ${v.std.toFixed(4)}` : ''}`);
   if (t) parts.push(`train time ${(t.mean / 1000).toFixed(1)}${t.n > 1 ? ` ± ${(t.std / 1000).toFixed(1)}` : ''} s`);
-  if (s.significance) parts.push(`p = ${fmtP(s.significance.p)}: ${s.significance.pass ? 'PASS' : 'FAIL'}`);
+  if (s.significance) parts.push(s.significance.noSpread ? 'the runs did not vary (same seed or a deterministic box): no verdict' : `p = ${fmtP(s.significance.p)}: ${s.significance.pass ? 'PASS' : 'FAIL'}`);
   if (s.faster) parts.push(`faster than the baseline: ${s.faster.pass ? 'yes' : 'not shown'} (Welch p = ${fmtP(s.faster.p)})`);
   return parts.join(' · ');
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
+import { withoutKeys } from '../../secretEnv';
 import { renderTaskBrief, SCRIPT_NAME } from '../../benchmark/openTask';
 import { describeViolations } from '../../rules';
 import { changeSize } from '../editFormat';
@@ -117,7 +118,8 @@ export class AcpBackend implements AgentBackend {
     if (this.conn) return;
     const [cmd, ...args] = splitCommand(this.o.command);
     if (!cmd) throw new BackendError('No ACP agent command: set speedrun.agent.acpCommand (e.g. "gemini --acp").');
-    const child = spawn(cmd, args, { cwd: this.o.taskDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own key variable is not the agent's business; OPENAI_API_KEY may be its own credential, so it stays.
+    const child = spawn(cmd, args, { cwd: this.o.taskDir, stdio: ['pipe', 'pipe', 'pipe'], env: withoutKeys(process.env, ['SPEEDRUN_AGENT_API_KEY']) });
     this.child = child;
     child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-4000)));
     const spawned = new Promise<void>((resolve, reject) => {

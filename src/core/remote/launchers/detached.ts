@@ -6,11 +6,11 @@
 //                            timed_out / cancelled (markers)
 // Every script is built with shellQuote only; the target's `setup` and `torchrun` are the user's own shell code
 // (machine-scoped settings) and run through `eval` of a quoted string.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dataGlobs, RunFailed, runEnv, type Launched, type LauncherStatus, type LaunchSpec, type Placement, type RunLauncher } from '../../runs/launcher';
 import { evaluatePreflight, type PreflightOutcome } from '../../runs/preflight';
+import { machineWord, ownerGone, processStartMs, type ProcessOwner } from '../../processOwner';
 import { SCRIPT } from '../../runs/store';
 import type { RunMeta } from '../../runs/types';
 import { APPLY_ENV, cdRun, envInput, preflightScript, readFromScript, setupLines, TAKE_ENV } from '../commands';
@@ -22,29 +22,9 @@ import { quotePath, shellJoin, shellQuote } from '../shell';
 const ALIVE_FN = `alive() { [ -n "$pg" ] && ps -A -o pgid=,stat= | awk -v g="$pg" '$1==g && $2 !~ /^Z/ {n++} END {exit n?0:1}'; }`;
 
 /** Who holds a lock: the run and the process that took it. */
-export interface LockOwner {
+export interface LockOwner extends ProcessOwner {
   runId: string;
-  machine?: string;
-  pid?: number;
-  /** When that process started (ms since the epoch, from /proc), to tell a reused pid from the owner. */
-  startMs?: number;
 }
-
-/** Start time of a local process from /proc (Linux); undefined elsewhere or when it is gone. */
-export function processStartMs(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
-    // USER_HZ is 100 on every Linux the kernel ABI allows user space to see.
-    return Number.isFinite(ticks) && btime ? btime * 1000 + ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A machine name as the lock file holds it: one word. */
-const machineWord = (m: string) => m.replace(/[^\w.-]/g, '_') || '-';
 
 export function formatLockOwner(o: LockOwner): string {
   return [o.runId, machineWord(o.machine ?? '-'), o.pid ?? '-', o.startMs ?? '-'].join(' ');
@@ -55,19 +35,6 @@ export function parseLockOwner(line: string): LockOwner {
   const [runId = '', machine, pid, start] = line.trim().split(/\s+/);
   const num = (v?: string) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
   return { runId, machine: machine && machine !== '-' ? machine : undefined, pid: num(pid), startMs: num(start) };
-}
-
-/** True only when the owner is provably gone: a process of this machine that no longer runs (or whose pid
- * now belongs to a process started at another time). Owners on other machines are never judged from here. */
-export function ownerGone(o: LockOwner, here = os.hostname()): boolean {
-  if (!o.pid || o.machine !== machineWord(here)) return false;
-  try {
-    process.kill(o.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true;
-  }
-  const start = processStartMs(o.pid);
-  return o.startMs !== undefined && start !== undefined && Math.abs(start - o.startMs) > 2000;
 }
 
 /**

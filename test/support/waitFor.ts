@@ -1,6 +1,4 @@
-// Polling for a condition in tests that run inside the extension host (no Playwright there).
-
-/** Resolves with what `get` returns once it is truthy; fails after `ms`, naming what it waited for. */
+// Polls until `get` returns something truthy (and returns it), or fails naming what it waited for.
 export async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 60_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
