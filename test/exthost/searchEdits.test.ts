@@ -169,7 +169,7 @@ suite('search: Watch Edits', function () {
     assertFocusStayed();
   });
 
-  test('Show Node Transcript opens the node\'s transcript.jsonl in a panel of its own beside the editor, focus on it', async () => {
+  test('Show Node Transcript opens the node\'s transcript.jsonl in a panel of its own beside the editor; a node without one opens nothing', async () => {
     const at = new Date().toISOString();
     const sessionId = `${store.searchId}/v_1`;
     const events = [
