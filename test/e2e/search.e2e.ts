@@ -123,8 +123,14 @@ suite('search view (code-server)', function () {
     const rows = pane(page, 'Search').locator('.monaco-list-row');
     const writing = rows.filter({ hasText: /^v_1.*writing/ }).first();
     await writing.waitFor({ timeout: 30_000 });
-    await writing.click();
-    await page.locator('.tabs-container .tab', { hasText: /v_1 being written \(from v_0\)/ }).first().waitFor();
+    // The tree re-renders when the new search appears: a click on a row being replaced does nothing, so click
+    // again as a user would.
+    const liveTab = page.locator('.tabs-container .tab', { hasText: /v_1 being written \(from v_0\)/ }).first();
+    for (let i = 0; !(await liveTab.isVisible()); i++) {
+      assert.ok(i < 5, 'clicking the writing node opens its live view');
+      await writing.click();
+      await liveTab.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
     const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
     await diff.waitFor();
 
@@ -163,9 +169,15 @@ suite('search view (code-server)', function () {
       { type: 'edit', turn: 1, round: 1, applied: [1], failures: [], linesAdded: 16, linesRemoved: 16, sessionId, at },
       { type: 'rules', turn: 1, round: 1, violations: [], method: 'python ast', sessionId, at },
     ].map((e) => JSON.stringify(e)).join('\n') + '\n');
-    await rows.filter({ hasText: /^v_1/ }).first().click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Show Node Transcript' }).click();
-    await page.locator('.tabs-container .tab', { hasText: `Transcript: v_1 · search ${store.searchId}` }).waitFor();
+    const running = rows.filter({ hasText: /^v_1.*running/ }).first();
+    await running.waitFor(); // the tree has re-rendered the row for its new status
+    const transcriptTab = page.locator('.tabs-container .tab', { hasText: `Transcript: v_1 · search ${store.searchId}` });
+    for (let i = 0; !(await transcriptTab.isVisible()); i++) {
+      assert.ok(i < 5, 'Show Node Transcript opens the panel');
+      await running.click({ button: 'right' });
+      await page.locator('.context-view .action-label', { hasText: 'Show Node Transcript' }).click();
+      await transcriptTab.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
     const timeline = s.webview().locator('#timeline');
     await timeline.getByText('Tune the model settings.').waitFor();
     const shown = (await timeline.textContent()) ?? '';
