@@ -11,10 +11,9 @@ import { newSearchId, SearchStore, type NodeMeta, type NodeStatus } from '../../
 import type { Workspace } from '../../src/vscode/services';
 import type { SearchTree } from '../../src/vscode/search/searchView';
 import type { EditWatch } from '../../src/vscode/search/watchEdits';
+import { openTaskHere } from '../support/exthostTask';
 import { waitFor } from '../support/waitFor';
 
-const EXT = 'speedrun-workbench.speedrun-workbench';
-const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
 type TreeEl = { kind: string; node?: NodeMeta };
 
@@ -67,14 +66,8 @@ suite('search: Watch Edits', function () {
   };
 
   suiteSetup(async () => {
-    const api = (await vscode.extensions.getExtension(EXT)!.activate()) as { workspace: Workspace; search: SearchTree };
+    const { api, taskDir } = await openTaskHere<{ workspace: Workspace; search: SearchTree }>(12);
     tree = api.search;
-    const opened = new Promise<void>((resolve) => {
-      const sub = api.workspace.onDidChange((ctx) => ctx && (sub.dispose(), resolve()));
-    });
-    await vscode.commands.executeCommand('speedrun.openTask', { taskId: 12, dest: folder() });
-    if (!api.workspace.current()) await opened;
-    const taskDir = api.workspace.current()!.taskDir;
     const scriptPath = path.join(taskDir, 'train_gpt2.py');
     root = fs.readFileSync(scriptPath, 'utf8');
     store = new SearchStore(taskDir, newSearchId());

@@ -16,13 +16,12 @@ import type { Workspace } from '../../src/vscode/services';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fakeOpenAI';
 import { makeShards } from '../support/runFixture';
 import { scriptedModel } from '../support/searchFixture';
+import { openTaskHere } from '../support/exthostTask';
 import { waitFor } from '../support/waitFor';
 
-const EXT = 'speedrun-workbench.speedrun-workbench';
 const REPO = path.resolve(__dirname, '../../..');
 const SIM = path.join(REPO, 'test/sim');
 const KEY = 'sk-test-secret-4f1c9a7e';
-const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
 /** The next process of a search task: its pid, and its exit code once it ends. */
 function nextSearchProcess(): { pid: Promise<number>; exit: Promise<number | undefined> } {
@@ -59,14 +58,9 @@ suite('Start Search and Resume Search in VS Code', function () {
   const itemOf = (s: SearchStore) => tree.getChildren().map((i) => tree.getTreeItem(i)).find((t) => String(t.label).includes(s.searchId));
 
   suiteSetup(async () => {
-    const api = (await vscode.extensions.getExtension(EXT)!.activate()) as { workspace: Workspace; search: SearchTree };
-    tree = api.search;
-    const opened = new Promise<void>((resolve) => {
-      const sub = api.workspace.onDidChange((ctx) => ctx && (sub.dispose(), resolve()));
-    });
-    await vscode.commands.executeCommand('speedrun.openTask', { taskId: 12, dest: folder() });
-    if (!api.workspace.current()) await opened;
-    taskDir = api.workspace.current()!.taskDir;
+    const opened = await openTaskHere<{ workspace: Workspace; search: SearchTree }>(12);
+    tree = opened.api.search;
+    taskDir = opened.taskDir;
     fake = await startFakeOpenAI({ respond: scriptedModel() });
     const shards = makeShards(path.join(box, 'data'), 12);
     // A target name with a space and quotes: it must reach the CLI as one argument.
