@@ -409,6 +409,7 @@ class App {
   private repeatBlock(c: RepeatCard) {
     const pm = (m: number | null, sd: number | null, digits: number, scale = 1, unit = '') =>
       m === null ? '–' : `${(m / scale).toFixed(digits)}${sd !== null ? ` ± ${(sd / scale).toFixed(digits)}` : ''}${unit}`;
+    const NO_SPREAD = 'no verdict: the runs did not vary (same seed, or a deterministic box)';
     const pText = (p: number | null) => (p === null ? '–' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
     const badge = (ok: boolean, id: string, yes: string, no: string) => h('span', { class: `badge small ${ok ? 'pass' : 'fail'}`, 'data-testid': id }, ok ? yes : no);
     const f = c.faster;
@@ -418,9 +419,11 @@ class App {
           h('span', { 'data-testid': 'repeat-val' }, pm(c.meanValLoss, c.sdValLoss, 4)), ' · train time ',
           h('span', { 'data-testid': 'repeat-time' }, pm(c.meanTrainTimeMs, c.sdTrainTimeMs, 1, 1000, ' s'))),
         h('div', {}, 'p = ', h('span', { 'data-testid': 'repeat-p' }, pText(c.p)), ` (mean below ${c.threshold}, one-sided t-test) `,
-          c.pass === null ? h('span', { class: 'muted' }, 'needs 2 finished runs') : badge(c.pass, 'repeat-badge', 'PASS p < 0.01', 'FAIL')),
+          c.pass === null ? h('span', { class: 'muted' }, 'needs 2 finished runs')
+            : c.noSpread ? h('span', { class: 'muted', 'data-testid': 'repeat-no-spread' }, NO_SPREAD)
+              : badge(c.pass, 'repeat-badge', 'PASS p < 0.01', 'FAIL')),
         f ? h('div', { 'data-testid': 'repeat-faster' }, `baseline ${pm(f.baselineMeanMs, f.baselineSdMs, 1, 1000, ' s')} (n ${f.n}) · Welch p = ${pText(f.p)} `,
-          badge(f.pass, 'repeat-faster-badge', 'faster', 'not shown faster')) : null),
+          f.noSpread ? h('span', { class: 'muted' }, NO_SPREAD) : badge(f.pass, 'repeat-faster-badge', 'faster', 'not shown faster')) : null),
       significanceChart(c));
   }
 

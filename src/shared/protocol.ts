@@ -116,8 +116,10 @@ export interface RepeatCard {
   /** One-sided one-sample t-test, mean val loss below the threshold; null below 2 finished runs. */
   p: number | null;
   pass: boolean | null;
-  /** Welch's t-test on train times against the interleaved baseline. */
-  faster: { p: number | null; pass: boolean; baselineMeanMs: number; baselineSdMs: number | null; n: number } | null;
+  /** Every val loss the same (the same seed, or a deterministic box): a t-test can tell nothing, no verdict. */
+  noSpread: boolean;
+  /** Welch's t-test on train times against the interleaved baseline (noSpread: neither side varied). */
+  faster: { p: number | null; pass: boolean; noSpread: boolean; baselineMeanMs: number; baselineSdMs: number | null; n: number } | null;
 }
 
 /** One row of the runs table. */
@@ -224,8 +226,8 @@ function isResultCard(v: unknown): v is ResultCard {
 function isRepeatCard(v: unknown): v is RepeatCard {
   return isObj(v) && isStr(v.repeatId) && isNum(v.planned) && isArrOf(v.valLosses, isNum) && isNum(v.threshold)
     && isNumOrNull(v.meanValLoss) && isNumOrNull(v.sdValLoss) && isNumOrNull(v.meanTrainTimeMs) && isNumOrNull(v.sdTrainTimeMs)
-    && isNumOrNull(v.p) && (v.pass === null || isBool(v.pass))
-    && (v.faster === null || (isObj(v.faster) && isNumOrNull(v.faster.p) && isBool(v.faster.pass) && isNum(v.faster.baselineMeanMs)
+    && isNumOrNull(v.p) && (v.pass === null || isBool(v.pass)) && isBool(v.noSpread)
+    && (v.faster === null || (isObj(v.faster) && isNumOrNull(v.faster.p) && isBool(v.faster.pass) && isBool(v.faster.noSpread) && isNum(v.faster.baselineMeanMs)
       && isNumOrNull(v.faster.baselineSdMs) && isNum(v.faster.n)));
 }
 

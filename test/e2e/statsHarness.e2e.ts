@@ -12,8 +12,8 @@ import type { RepeatCard, ResultCard } from '../../src/shared/protocol';
 
 const REPEAT: RepeatCard = {
   repeatId: '20261201-050000-ab12', planned: 5, valLosses: [3.2741, 3.2728, 3.2752, 3.2735], threshold: 3.28,
-  meanValLoss: 3.2739, sdValLoss: 0.00102, meanTrainTimeMs: 290_120, sdTrainTimeMs: 870, p: 0.00041, pass: true,
-  faster: { p: 0.00002, pass: true, baselineMeanMs: 317_960, baselineSdMs: 920, n: 4 },
+  meanValLoss: 3.2739, sdValLoss: 0.00102, meanTrainTimeMs: 290_120, sdTrainTimeMs: 870, p: 0.00041, pass: true, noSpread: false,
+  faster: { p: 0.00002, pass: true, noSpread: false, baselineMeanMs: 317_960, baselineSdMs: 920, n: 4 },
 };
 
 const finished = (over: Partial<ResultCard>): ResultCard => ({
@@ -78,6 +78,18 @@ suite('dashboard webview: repeats and significance (harness)', function () {
     assert.equal(await d.page.locator('[data-testid=repeat-faster-badge]').innerText(), 'not shown faster');
     assert.equal(await d.page.locator('[data-testid=significance-chart] circle.above').count(), 1);
     assert.equal(await d.page.locator('[data-testid=simulated]').count(), 0, 'no label for a real box');
+  });
+
+  test('repeats that did not vary (same seed, deterministic box): no verdict instead of a PASS or FAIL badge', async () => {
+    const same: RepeatCard = {
+      ...REPEAT, valLosses: [3.2741, 3.2741, 3.2741], meanValLoss: 3.2741, sdValLoss: 0, p: null, pass: false, noSpread: true,
+      faster: { ...REPEAT.faster!, p: null, pass: false, noSpread: true, baselineSdMs: 0 },
+    };
+    await show(finished({ repeat: same }));
+    assert.match(await d.page.locator('[data-testid=repeat-no-spread]').innerText(), /^no verdict: the runs did not vary/);
+    assert.equal(await d.page.locator('[data-testid=repeat-badge]').count(), 0);
+    assert.equal(await d.page.locator('[data-testid=repeat-faster-badge]').count(), 0);
+    assert.match(await d.page.locator('[data-testid=repeat-faster]').innerText(), /Welch p = – no verdict/);
   });
 
   test('one finished repeat: no p-value yet, and the host message guard rejects a malformed repeat', async () => {

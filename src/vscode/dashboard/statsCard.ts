@@ -28,8 +28,9 @@ export function repeatCard(s: RepeatSummary): RepeatCard {
     sdTrainTimeMs: sd(s.attempt.trainTimeMs),
     p: finiteOrNull(s.significance?.p),
     pass: s.significance ? s.significance.pass : null,
+    noSpread: !!s.significance?.noSpread,
     faster: s.faster && base
-      ? { p: finiteOrNull(s.faster.p), pass: s.faster.pass, baselineMeanMs: base.mean, baselineSdMs: sd(base), n: base.n }
+      ? { p: finiteOrNull(s.faster.p), pass: s.faster.pass, noSpread: s.faster.noSpread, baselineMeanMs: base.mean, baselineSdMs: sd(base), n: base.n }
       : null,
   };
 }
