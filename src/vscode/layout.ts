@@ -23,3 +23,11 @@ export function sideColumn(): vscode.ViewColumn {
   }
   return vscode.ViewColumn.Beside;
 }
+
+/**
+ * The column to open in without making its group the active one: VS Code activates a group named by its number
+ * even with preserveFocus (the window title and the active editor would move there), but not the side group.
+ */
+export function quietColumn(target: vscode.ViewColumn): vscode.ViewColumn {
+  return target === vscode.window.tabGroups.activeTabGroup.viewColumn + 1 ? vscode.ViewColumn.Beside : target;
+}

@@ -11,7 +11,7 @@ import { editFrames, type EditFrame } from '../../core/agent/frames';
 import { TurnRegions } from '../../core/agent/regions';
 import { decodeEditLabel } from '../../shared/agentProtocol';
 import { setContext } from '../register';
-import { CHECKPOINT_SCHEME, sideColumn } from '../layout';
+import { CHECKPOINT_SCHEME, quietColumn, sideColumn } from '../layout';
 
 export const FRAME_MS = 100;
 const MAX_FRAMES = 20;
@@ -194,7 +194,7 @@ export class LiveEdits implements vscode.Disposable {
     await vscode.commands.executeCommand('vscode.diff', left, t.uri, `train_gpt2.py: agent turn ${t.turn} (checkpoint #${t.checkpoint} ↔ live)`, {
       preserveFocus: true,
       preview: true,
-      viewColumn: open?.group.viewColumn ?? sideColumn(),
+      viewColumn: quietColumn(open?.group.viewColumn ?? sideColumn()),
     });
   }
 

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { editFrames, type EditFrame } from '../../core/agent/frames';
 import { NODE_SCRIPT, SearchStore, type NodeMeta } from '../../core/search/tree';
 import { FRAME_MS, WritingDecorations } from '../agent/liveEdit';
-import { NODE_LIVE_SCHEME, sideColumn } from '../layout';
+import { NODE_LIVE_SCHEME, quietColumn, sideColumn } from '../layout';
 
 const POLL_MS = 500;
 const PRESENT_TIMEOUT_MS = 1000;
@@ -46,13 +46,6 @@ function endedLabel(n: NodeMeta): string {
   return n.status === 'written' ? `v_${n.id} written` : `v_${n.id} written · ${n.status}`;
 }
 
-/**
- * The column to open in without making its group the active one: VS Code activates a group named by its number
- * even with preserveFocus (the window title and the active editor would move there), but not the side group.
- */
-function quietColumn(target: vscode.ViewColumn): vscode.ViewColumn {
-  return target === vscode.window.tabGroups.activeTabGroup.viewColumn + 1 ? vscode.ViewColumn.Beside : target;
-}
 
 /** What the command hands back: the live view it opened or revealed (tests read it). */
 export interface EditWatch {
