@@ -114,6 +114,8 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     await pick(cs, 'train_gpt2.py');
     await page.locator('.monaco-editor .view-line', { hasText: 'class Hyperparameters' }).first().waitFor();
 
+    // Dimmed lines last a few 100 ms frames: note them as they appear rather than hoping a poll lands on one.
+    await page.evaluate(`window.__dimSeen = false; new MutationObserver(() => { if (!window.__dimSeen && [...document.querySelectorAll('.view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')) window.__dimSeen = true; }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true })`);
     await runCommand(page, 'Speedrun: Ask Agent…');
     await pick(cs, 'fake-o3');
     await pick(cs, 'Level 1');
@@ -121,8 +123,7 @@ suite('agent: ask, watch, accept, read the transcript (e2e)', function () {
     await pick(cs, 'One turn');
 
     // Mid-turn: some lines already rewritten, the rest still dimmed.
-    const dimmed = "[...document.querySelectorAll('.view-line span')].some((s) => getComputedStyle(s).opacity === '0.4')";
-    await until('dimmed, not yet written lines', () => page.evaluate<boolean>(dimmed), (v) => v, 120_000);
+    await until('dimmed, not yet written lines', () => page.evaluate<boolean>('window.__dimSeen === true'), (v) => v, 120_000);
     await cs.screenshot('agent-live-edit');
     assert.ok(await page.locator('.tab', { hasText: 'agent turn 1' }).count(), 'the live diff tab is open');
 
