@@ -217,6 +217,16 @@ function cli(args: string[], env: Record<string, string> = {}): Proc {
   return { pid: p.pid!, code: new Promise((r) => p.on('exit', (c) => r(c ?? -1))), stdout: () => out, stderr: () => err, kill: (s) => p.kill(s) };
 }
 
+/** Each case: `base` + its args exits with its code and one sentence matching its pattern, no stack trace. */
+async function expectBadInput(base: string[], cases: [string[], number, RegExp][]): Promise<void> {
+  for (const [args, code, re] of cases) {
+    const p = cli([...base, ...args]);
+    assert.equal(await p.code, code, args.join(' '));
+    assert.match(p.stderr(), re);
+    assert.equal(p.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
+  }
+}
+
 async function until<T>(f: () => T | undefined, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -248,12 +258,7 @@ suite('integration: speedrun search CLI, kill and --resume', function () {
       [['--scaffold', 'aide', '--target', 'sim1', '--hint-level', '0'], 2, /level 0 is the answer and never a hint/],
       [['--scaffold', 'aide', '--target', 'sim1', '--max-nodes', 'x'], 2, /--max-nodes must be a whole number of at least 1 \(got 'x'\)/],
     ];
-    for (const [args, code, re] of cases) {
-      const p = cli([...base, ...args]);
-      assert.equal(await p.code, code, args.join(' '));
-      assert.match(p.stderr(), re);
-      assert.equal(p.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
-    }
+    await expectBadInput(base, cases);
     assert.deepEqual(SearchStore.list(taskDir), []);
   });
 
@@ -432,12 +437,7 @@ suite('integration: speedrun search with an ACP agent writing the nodes', functi
       [['--agent-command', '/nonexistent/agent'], 3, /--agent-command: \/nonexistent\/agent is not an executable file/],
       [['--agent-command', '"unclosed'], 2, /--agent-command: .*unclosed " quote/],
     ];
-    for (const [args, code, re] of cases) {
-      const r = cli([...base, ...args]);
-      assert.equal(await r.code, code, args.join(' '));
-      assert.match(r.stderr(), re);
-      assert.equal(r.stderr().trim().split('\n').length, 1, 'one sentence, no stack trace');
-    }
+    await expectBadInput(base, cases);
     assert.deepEqual(SearchStore.list(taskDir), []);
     const out = path.join(root, 'sweep');
     const sweep = cli(['sweep', '--benchmark', FIXTURE_BENCHMARK, '--tasks', '12', '--target', 'sim1', '--targets-file', path.join(root, 'targets.json'), '--out', out, '--backend', 'acp', '--agent-command', 'no-such-agent-xyz']);

@@ -6,11 +6,10 @@
 //                            timed_out / cancelled (markers)
 // Every script is built with shellQuote only; the target's `setup` and `torchrun` are the user's own shell code
 // (machine-scoped settings) and run through `eval` of a quoted string.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { dataGlobs, RunFailed, runEnv, type Launched, type LauncherStatus, type LaunchSpec, type Placement, type RunLauncher } from '../../runs/launcher';
 import { evaluatePreflight, type PreflightOutcome } from '../../runs/preflight';
-import { machineWord, ownerGone, processStartMs, type ProcessOwner } from '../../processOwner';
+import { machineWord, ownerGone, thisProcess, type ProcessOwner } from '../../processOwner';
 import { SCRIPT } from '../../runs/store';
 import type { RunMeta } from '../../runs/types';
 import { APPLY_ENV, cdRun, envInput, preflightScript, readFromScript, setupLines, TAKE_ENV } from '../commands';
@@ -213,7 +212,7 @@ export class DetachedLauncher implements RunLauncher {
 
   async place(x: Executor, meta: RunMeta): Promise<Placement> {
     const t = this.s.target;
-    const me: LockOwner = { runId: meta.runId, machine: os.hostname(), pid: process.pid, startMs: processStartMs(process.pid) };
+    const me: LockOwner = { runId: meta.runId, ...thisProcess() };
     let note: string | undefined;
     for (;;) {
       const r = await x.exec(lockScript(t.remoteDir, me));
